@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+
+import type { Config } from './config.js';
+import type { Database } from './db/client.js';
+import { createEventBus } from './events/event-bus.js';
+import { useAuthentication } from './http/auth.js';
+import { errorHandler } from './http/error-handler.js';
+import type { ApiApp } from './http/types.js';
+import { createModules, type Modules } from './modules/index.js';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  logger: FastifyBaseLogger;
+}
+
+export interface App {
+  http: ApiApp;
+  modules: Modules;
+}
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+/** Builds the whole service without listening: main.ts listens, tests inject. */
+export async function buildApp({ config, database, logger }: AppDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.http.trustProxy,
+    // A caller's X-Request-Id is kept when it is a sane token, so logs join up across services.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const sent = req.headers['x-request-id'];
+      return typeof sent === 'string' && /^[\w.:-]{1,64}$/.test(sent) ? sent : randomUUID();
+    },
+    requestIdLogLabel: 'requestId',
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  await app.register(errorHandler);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+        connectSrc: ["'self'", 'ws:', 'wss:'],
+      },
+    },
+  });
+  if (config.http.corsOrigins.length > 0) {
+    const origins = config.http.corsOrigins;
+    await app.register(cors, {
+      origin: origins.includes('*') ? true : origins,
+      exposedHeaders: ['x-request-id', 'retry-after'],
+    });
+  }
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'WhatsApp integration service',
+        version,
+        description:
+          'Link WhatsApp numbers by QR, give managers rights on them, and work the chats in real time.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  const events = createEventBus((err, event) => app.log.error({ err, event }, 'event listener failed'));
+  const modules = createModules({ config, database, events, version });
+  await app.register(
+    (api, _opts, done) => {
+      useAuthentication(api, modules.authenticate);
+      modules.routes(api);
+      done();
+    },
+    { prefix: '/api' },
+  );
+
+  return { http: app, modules };
+}

@@ -1,0 +1,267 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import { z } from 'zod';
+
+/**
+ * The only module that reads `process.env`. Everything else receives a typed `Config`.
+ * Parsing fails fast and lists every problem at once, so a misconfigured deployment is
+ * fixed in one round trip.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const duration = z
+  .string()
+  .regex(/^\d+[smhd]?$/, 'expected a number of seconds or a duration such as 30m, 12h, 7d')
+  .transform(durationToSeconds);
+
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const encryptionKey = z
+  .string()
+  .refine((v) => decodeKey(v) !== null, 'expected 32 bytes, as 64 hex characters or base64');
+
+const Env = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().default('0.0.0.0'),
+    DATA_DIR: z.string().default('./data'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
+      .optional(),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    WA_ENGINE: z.enum(['baileys', 'simulator']).default('baileys'),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    JWT_EXPIRES_IN: duration.default(24 * 3600),
+    ENCRYPTION_KEY: encryptionKey.optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    CORS_ORIGIN: csv.default([]),
+    TRUST_PROXY: bool.default(false),
+    BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024),
+    AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+    LOGIN_FAILURE_LIMIT: z.coerce.number().int().min(1).default(10),
+    LOGIN_FAILURE_WINDOW: duration.default(15 * 60),
+    SHUTDOWN_TIMEOUT: duration.default(15),
+    PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
+
+    EXTERNAL_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    EXTERNAL_JWT_PUBLIC_KEY: z
+      .string()
+      .includes('BEGIN PUBLIC KEY', { message: 'expected a PEM (SPKI) public key' })
+      .optional(),
+    EXTERNAL_JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+    EXTERNAL_JWT_ALGORITHMS: csv.optional(),
+    EXTERNAL_JWT_ISSUER: z.string().optional(),
+    EXTERNAL_JWT_AUDIENCE: z.string().optional(),
+    EXTERNAL_JWT_USER_ID_CLAIM: z.string().default('sub'),
+    EXTERNAL_JWT_COMPANY_ID_CLAIM: z.string().default('companyId'),
+    EXTERNAL_JWT_ROLE_CLAIM: z.string().default('role'),
+    EXTERNAL_JWT_EMAIL_CLAIM: z.string().default('email'),
+    EXTERNAL_JWT_NAME_CLAIM: z.string().default('name'),
+    EXTERNAL_JWT_COMPANY_NAME_CLAIM: z.string().default('companyName'),
+    EXTERNAL_JWT_ADMIN_ROLES: csv.default(['admin']),
+    EXTERNAL_JWT_MANAGER_ROLES: csv.default(['manager']),
+  })
+  .superRefine((e, ctx) => {
+    if (e.NODE_ENV === 'production') {
+      for (const key of ['JWT_SECRET', 'ENCRYPTION_KEY'] as const) {
+        if (!e[key]) {
+          ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
+        }
+      }
+    }
+    const keySources = [e.EXTERNAL_JWT_SECRET, e.EXTERNAL_JWT_PUBLIC_KEY, e.EXTERNAL_JWT_JWKS_URL].filter(
+      Boolean,
+    );
+    if (keySources.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EXTERNAL_JWT_SECRET'],
+        message: 'set only one of EXTERNAL_JWT_SECRET, EXTERNAL_JWT_PUBLIC_KEY, EXTERNAL_JWT_JWKS_URL',
+      });
+    }
+    if (e.EXTERNAL_JWT_SECRET && e.EXTERNAL_JWT_SECRET === e.JWT_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EXTERNAL_JWT_SECRET'],
+        message: 'must differ from JWT_SECRET, or tokens of one issuer would pass as the other',
+      });
+    }
+  });
+
+export type EnvInput = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment into a typed config. Throws `ConfigError` listing every problem. */
+export function loadConfig(env: EnvInput = process.env) {
+  // An empty value (`DATABASE_URL=` in a .env file) means "not set", not "set to nothing".
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''),
+  );
+  const parsed = Env.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.DATA_DIR);
+  const secrets = resolveSecrets(e.NODE_ENV, dataDir, e.JWT_SECRET, e.ENCRYPTION_KEY);
+
+  return {
+    env: e.NODE_ENV,
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      corsOrigins: e.CORS_ORIGIN,
+      trustProxy: e.TRUST_PROXY,
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT * 1000,
+    },
+    dataDir,
+    db: e.DATABASE_URL
+      ? ({ kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE } as const)
+      : ({ kind: 'pglite', dataDir: join(dataDir, 'pglite') } as const),
+    auth: {
+      jwtSecret: secrets.jwtSecret,
+      /** log2 of scrypt's N; each step doubles the time and memory of a password check. */
+      passwordHashCost: e.PASSWORD_HASH_COST,
+      tokenTtlSeconds: e.JWT_EXPIRES_IN,
+      rateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
+      loginFailureLimit: e.LOGIN_FAILURE_LIMIT,
+      loginFailureWindowMs: e.LOGIN_FAILURE_WINDOW * 1000,
+      external: externalIssuer(e),
+    },
+    encryptionKey: secrets.encryptionKey,
+    whatsapp: { engine: e.WA_ENGINE },
+    log: { level: e.LOG_LEVEL },
+  };
+}
+
+export type Config = ReturnType<typeof loadConfig>;
+export type DbConfig = Config['db'];
+export type ExternalIssuerConfig = NonNullable<Config['auth']['external']>;
+
+type ParsedEnv = z.infer<typeof Env>;
+
+function externalIssuer(e: ParsedEnv) {
+  const claims = {
+    userId: e.EXTERNAL_JWT_USER_ID_CLAIM,
+    companyId: e.EXTERNAL_JWT_COMPANY_ID_CLAIM,
+    role: e.EXTERNAL_JWT_ROLE_CLAIM,
+    email: e.EXTERNAL_JWT_EMAIL_CLAIM,
+    name: e.EXTERNAL_JWT_NAME_CLAIM,
+    companyName: e.EXTERNAL_JWT_COMPANY_NAME_CLAIM,
+  };
+  const common = {
+    issuer: e.EXTERNAL_JWT_ISSUER,
+    audience: e.EXTERNAL_JWT_AUDIENCE,
+    claims,
+    adminRoles: e.EXTERNAL_JWT_ADMIN_ROLES,
+    managerRoles: e.EXTERNAL_JWT_MANAGER_ROLES,
+  };
+  if (e.EXTERNAL_JWT_SECRET) {
+    return {
+      ...common,
+      key: { kind: 'secret', secret: e.EXTERNAL_JWT_SECRET } as const,
+      algorithms: e.EXTERNAL_JWT_ALGORITHMS ?? ['HS256'],
+    };
+  }
+  if (e.EXTERNAL_JWT_PUBLIC_KEY) {
+    return {
+      ...common,
+      key: { kind: 'public_key', pem: e.EXTERNAL_JWT_PUBLIC_KEY } as const,
+      algorithms: e.EXTERNAL_JWT_ALGORITHMS ?? ['RS256'],
+    };
+  }
+  if (e.EXTERNAL_JWT_JWKS_URL) {
+    return {
+      ...common,
+      key: { kind: 'jwks', url: e.EXTERNAL_JWT_JWKS_URL } as const,
+      algorithms: e.EXTERNAL_JWT_ALGORITHMS ?? ['RS256', 'ES256'],
+    };
+  }
+  return null;
+}
+
+/**
+ * In production both secrets must be configured. Elsewhere, a missing one is generated once
+ * and kept in DATA_DIR, so tokens and encrypted credentials survive restarts.
+ */
+function resolveSecrets(
+  nodeEnv: ParsedEnv['NODE_ENV'],
+  dataDir: string,
+  jwtSecret: string | undefined,
+  encryptionKey: string | undefined,
+): { jwtSecret: string; encryptionKey: Buffer } {
+  if (jwtSecret && encryptionKey) {
+    return { jwtSecret, encryptionKey: decodeKey(encryptionKey)! };
+  }
+  if (nodeEnv === 'production') {
+    // Unreachable through loadConfig (the schema refuses it); kept as a guard for direct callers.
+    throw new ConfigError(['JWT_SECRET and ENCRYPTION_KEY are required when NODE_ENV=production']);
+  }
+  const file = join(dataDir, 'secrets.json');
+  const stored = readStoredSecrets(file);
+  const next = {
+    jwtSecret: stored.jwtSecret ?? randomBytes(48).toString('base64url'),
+    encryptionKey: stored.encryptionKey ?? randomBytes(32).toString('base64'),
+  };
+  if (next.jwtSecret !== stored.jwtSecret || next.encryptionKey !== stored.encryptionKey) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, JSON.stringify(next, null, 2), { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return {
+    jwtSecret: jwtSecret ?? next.jwtSecret,
+    encryptionKey: decodeKey(encryptionKey ?? next.encryptionKey)!,
+  };
+}
+
+function readStoredSecrets(file: string): { jwtSecret?: string; encryptionKey?: string } {
+  if (!existsSync(file)) {
+    return {};
+  }
+  const raw: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  const parsed = z
+    .object({ jwtSecret: z.string().min(32).optional(), encryptionKey: encryptionKey.optional() })
+    .safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError([`${file}: unreadable generated secrets; fix or delete the file`]);
+  }
+  return parsed.data;
+}
+
+function decodeKey(value: string): Buffer | null {
+  const v = value.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(v)) {
+    return Buffer.from(v, 'hex');
+  }
+  const b = Buffer.from(v, 'base64');
+  return b.length === 32 ? b : null;
+}
+
+const SECONDS_PER_UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+function durationToSeconds(value: string): number {
+  return Number.parseInt(value, 10) * (SECONDS_PER_UNIT[value.at(-1) ?? 's'] ?? 1);
+}

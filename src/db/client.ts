@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+
+import { PGlite } from '@electric-sql/pglite';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+
+import type { DbConfig } from '../config.js';
+import { migratePgliteClient, migratePool } from './migrate.js';
+import * as schema from './schema.js';
+
+export type Schema = typeof schema;
+/** One Drizzle type over both drivers; repositories never know which one runs. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** What a repository function accepts as its optional last argument. */
+export type DbOrTx = Db | Tx;
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly db: Db;
+  /** Applies the checked-in migrations that have not run yet. */
+  migrate(): Promise<void>;
+  /** Answers whether the database takes queries now; never throws. */
+  ping(timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+const drizzleOptions = { schema, casing: 'snake_case' } as const;
+
+/** Opens the configured database: embedded PGlite under DATA_DIR, or PostgreSQL by URL. */
+export async function openDatabase(config: DbConfig): Promise<Database> {
+  if (config.kind === 'postgres') {
+    return fromPool(new pg.Pool({ connectionString: config.url, max: config.poolSize }));
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  return fromPglite(await PGlite.create({ dataDir: config.dataDir }));
+}
+
+export function fromPglite(client: PGlite): Database {
+  const db = drizzlePglite({ client, ...drizzleOptions }) as unknown as Db;
+  return {
+    kind: 'pglite',
+    db,
+    migrate: () => migratePgliteClient(client),
+    ping: (timeoutMs) => pingWith(db, timeoutMs, () => client.closed),
+    close: async () => {
+      if (!client.closed) {
+        await client.close();
+      }
+    },
+  };
+}
+
+export function fromPool(pool: pg.Pool): Database {
+  // An idle client that loses its server emits 'error' on the pool; without a listener that
+  // would crash the process. The next query reports the problem instead.
+  pool.on('error', () => undefined);
+  const db = drizzlePg({ client: pool, ...drizzleOptions }) as unknown as Db;
+  let closed = false;
+  return {
+    kind: 'postgres',
+    db,
+    migrate: () => migratePool(pool),
+    ping: (timeoutMs) => pingWith(db, timeoutMs, () => closed),
+    close: async () => {
+      if (!closed) {
+        closed = true;
+        await pool.end();
+      }
+    },
+  };
+}
+
+async function pingWith(db: Db, timeoutMs = 2000, isClosed: () => boolean): Promise<boolean> {
+  if (isClosed()) {
+    return false;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    const probe = db.execute(sql`select 1`).then(
+      () => true,
+      () => false,
+    );
+    return await Promise.race([probe, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,118 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+
+import { fail } from './envelope.js';
+import { AppError } from './errors.js';
+
+export interface FieldProblem {
+  field: string;
+  in: string;
+  message: string;
+}
+
+/** Turns Zod validation issues into the `details` a client can act on: which field, what is wrong. */
+function validationDetails(error: FastifyError): FieldProblem[] {
+  const location = error.validationContext ?? 'body';
+  if (!hasZodFastifySchemaValidationErrors(error)) {
+    return (error.validation ?? []).map((v) => ({
+      field: v.instancePath.replace(/^\//, '').replaceAll('/', '.') || location,
+      in: location,
+      message: v.message ?? 'is invalid',
+    }));
+  }
+  return error.validation.flatMap((v) => {
+    const field = v.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    const keys = v.keyword === 'unrecognized_keys' ? (v.params as { keys?: string[] }).keys : undefined;
+    if (keys) {
+      return keys.map((key) => ({
+        field: field ? `${field}.${key}` : key,
+        in: location,
+        message: 'is not an accepted field',
+      }));
+    }
+    return [{ field: field || location, in: location, message: v.message ?? 'is invalid' }];
+  });
+}
+
+/** Fastify's own client errors (bad JSON, too large, wrong content type) keep their status. */
+const FASTIFY_CLIENT_ERRORS: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_TYPE: 'BAD_REQUEST',
+};
+
+function send(
+  reply: FastifyReply,
+  status: number,
+  body: ReturnType<typeof fail>,
+  headers?: Record<string, string>,
+) {
+  if (headers) {
+    void reply.headers(headers);
+  }
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+async function errorHandlerPlugin(app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof AppError) {
+      if (error.status >= 500) {
+        request.log.error({ err: error }, error.message);
+      }
+      return send(
+        reply,
+        error.status,
+        fail(error.code, error.message, error.details, request.id),
+        error.headers,
+      );
+    }
+    if (error.validation) {
+      return send(
+        reply,
+        400,
+        fail('VALIDATION_ERROR', 'The request is invalid', validationDetails(error), request.id),
+      );
+    }
+    const clientCode = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
+    if (clientCode && error.statusCode && error.statusCode < 500) {
+      return send(reply, error.statusCode, fail(clientCode, error.message, undefined, request.id));
+    }
+    if (error.statusCode === 429) {
+      // @fastify/rate-limit; it has already set Retry-After.
+      return send(
+        reply,
+        429,
+        fail('RATE_LIMITED', 'Too many requests, try again later', undefined, request.id),
+      );
+    }
+    if (isResponseSerializationError(error)) {
+      request.log.error({ err: error, issues: error.cause.issues }, 'response does not match its schema');
+    } else {
+      request.log.error({ err: error }, 'unhandled error');
+    }
+    return send(
+      reply,
+      500,
+      fail('INTERNAL_ERROR', 'Something went wrong on our side', undefined, request.id),
+    );
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    send(
+      reply,
+      404,
+      fail(
+        'NOT_FOUND',
+        `Route ${request.method} ${request.url.split('?')[0]} not found`,
+        undefined,
+        request.id,
+      ),
+    ),
+  );
+}
+
+export const errorHandler = fp(errorHandlerPlugin, { name: 'error-handler' });

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+import type { Pagination } from './envelope.js';
+import { BadRequestError } from './errors.js';
+
+export const MAX_LIMIT = 200;
+export const DEFAULT_LIMIT = 50;
+
+/** `page` (1-based), `limit` (≤ 200) and an opaque `cursor` from a previous `nextCursor`. */
+export const PageQuery = z.strictObject({
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT),
+  cursor: z.string().trim().min(1).max(512).optional(),
+});
+export type PageQuery = z.infer<typeof PageQuery>;
+
+/**
+ * Keyset position: the sort key of the last row seen. Encoded as base64url JSON so that clients
+ * treat it as opaque and we can change its content without breaking them.
+ */
+export interface CursorPosition {
+  /** Sort value (an ISO timestamp or a number) of the last row seen. */
+  k: string | number | null;
+  /** Id of the last row seen: the tie-breaker. */
+  id: string;
+}
+
+const CursorShape = z.strictObject({
+  k: z.union([z.string().max(64), z.number(), z.null()]),
+  id: z.string().min(1).max(64),
+});
+
+export function encodeCursor(position: CursorPosition): string {
+  return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): CursorPosition {
+  try {
+    const parsed = CursorShape.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    if (parsed.success) {
+      return parsed.data;
+    }
+  } catch {
+    // fall through: any undecodable cursor is the same client error
+  }
+  throw new BadRequestError('INVALID_CURSOR', 'The cursor is not one this API issued', [
+    { field: 'cursor', in: 'querystring', message: 'is not a valid cursor' },
+  ]);
+}
+
+export function offsetOf(query: PageQuery): number {
+  return (query.page - 1) * query.limit;
+}
+
+/**
+ * Rows were fetched with `limit + 1`: the extra row only tells whether there is more, the trick
+ * that spares a COUNT for `hasMore`.
+ */
+export function toPage<T>(
+  rows: T[],
+  query: PageQuery,
+  positionOf: (row: T) => CursorPosition,
+  total: number | null = null,
+): { items: T[]; pagination: Pagination } {
+  const hasMore = rows.length > query.limit;
+  const items = hasMore ? rows.slice(0, query.limit) : rows;
+  const last = items.at(-1);
+  return {
+    items,
+    pagination: {
+      page: query.page,
+      limit: query.limit,
+      total,
+      hasMore,
+      nextCursor: hasMore && last ? encodeCursor(positionOf(last)) : null,
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import type { DbOrTx } from '../../db/client.js';
+import type { PageQuery } from '../../http/pagination.js';
+import { decodeCursor, toPage } from '../../http/pagination.js';
+import type { Actor } from '../../shared/actor.js';
+import type { AuditRepository } from './audit.repository.js';
+
+/** What can be recorded; later modules add their own actions here. */
+export type AuditAction =
+  | 'company.registered'
+  | 'login.throttled'
+  | 'manager.created'
+  | 'manager.updated'
+  | 'manager.deactivated'
+  | 'manager.reactivated'
+  | 'user.provisioned';
+
+export interface AuditEntry {
+  companyId: string;
+  actorUserId?: string | null;
+  action: AuditAction;
+  targetType?: string;
+  targetId?: string;
+  /** Never a password, token or message body. */
+  details?: Record<string, unknown>;
+  ip?: string | null;
+}
+
+export function createAuditService(deps: { audit: AuditRepository }) {
+  return {
+    /** Records one action; pass the surrounding transaction so the entry commits with the change. */
+    async record(entry: AuditEntry, tx?: DbOrTx): Promise<void> {
+      await deps.audit.insert(
+        {
+          companyId: entry.companyId,
+          actorUserId: entry.actorUserId ?? null,
+          action: entry.action,
+          targetType: entry.targetType ?? null,
+          targetId: entry.targetId ?? null,
+          details: entry.details ?? {},
+          ip: entry.ip ?? null,
+        },
+        tx,
+      );
+    },
+
+    /** The actor's company's audit log, newest first. Admin-only (gated at the route). */
+    async list(actor: Actor, query: PageQuery) {
+      const after = query.cursor ? decodeCursor(query.cursor) : null;
+      const { rows, total } = await deps.audit.list(actor.companyId, query, after);
+      const { items, pagination } = toPage(rows, query, (r) => ({ k: null, id: r.entry.id }), total);
+      return {
+        items: items.map(({ entry, actorName }) => ({
+          id: entry.id,
+          action: entry.action,
+          actor: entry.actorUserId ? { id: entry.actorUserId, name: actorName } : null,
+          targetType: entry.targetType,
+          targetId: entry.targetId,
+          details: entry.details,
+          ip: entry.ip,
+          createdAt: entry.createdAt.toISOString(),
+        })),
+        pagination,
+      };
+    },
+  };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;
