@@ -57,7 +57,7 @@ function send(
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
-async function errorHandlerPlugin(app: FastifyInstance) {
+function errorHandlerPlugin(app: FastifyInstance, _opts: unknown, done: () => void) {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) {
       if (error.status >= 500) {
@@ -113,6 +113,7 @@ async function errorHandlerPlugin(app: FastifyInstance) {
       ),
     ),
   );
+  done();
 }
 
 export const errorHandler = fp(errorHandlerPlugin, { name: 'error-handler' });

@@ -2,9 +2,9 @@ import type { EventBus } from '../../events/event-bus.js';
 import type { Authenticate } from '../../http/auth.js';
 import { UnauthorizedError } from '../../http/errors.js';
 import type { Actor } from '../../shared/actor.js';
-import type { UserRow } from '../companies/users.table.js';
-import type { UsersRepository } from '../companies/users.repository.js';
 import type { AuditService } from '../audit/audit.service.js';
+import type { UsersRepository } from '../companies/users.repository.js';
+import type { UserRow } from '../companies/users.table.js';
 import { InvalidTokenError, type TokenClaims, type Tokens } from './tokens.js';
 
 const CACHE_TTL_MS = 60_000;

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { pino } from 'pino';
+import { inject } from 'vitest';
+
+import { buildApp } from '../../src/app.js';
+import { type EnvInput, loadConfig } from '../../src/config.js';
+import { type Database, fromPglite, fromPool } from '../../src/db/client.js';
+import { withDatabase } from './database-url.js';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+
+/** A fresh, migrated database for one test file: a PGlite copy or a new PostgreSQL database. */
+export async function openTestDatabase(): Promise<{ database: Database; drop: () => Promise<void> }> {
+  const provided = inject('database');
+  if (provided.kind === 'pglite') {
+    const snapshot = new Blob([readFileSync(provided.snapshotFile)]);
+    const database = fromPglite(await PGlite.create({ loadDataDir: snapshot }));
+    return { database, drop: () => database.close() };
+  }
+  const name = `wa_t_${provided.template.slice('wa_tpl_'.length)}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: provided.url });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name} template ${provided.template}`);
+  } finally {
+    await admin.end();
+  }
+  const database = fromPool(new pg.Pool({ connectionString: withDatabase(provided.url, name), max: 5 }));
+  return {
+    database,
+    drop: async () => {
+      await database.close();
+      const cleanup = new pg.Client({ connectionString: provided.url });
+      await cleanup.connect();
+      await cleanup.query(`drop database if exists ${name} with (force)`);
+      await cleanup.end();
+    },
+  };
+}
+
+/** The environment a test app is configured from; a test overrides what it is about. */
+export function testEnv(overrides: EnvInput = {}): EnvInput {
+  return {
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    WA_ENGINE: 'simulator',
+    LOG_LEVEL: 'silent',
+    // Cheap hashing keeps the suite fast; production uses the default cost.
+    PASSWORD_HASH_COST: '10',
+    ...overrides,
+  };
+}
+
+export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
+
+/** The production app, on its own database, with the simulator engine. */
+export async function createTestApp(overrides: EnvInput = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wa-test-data-'));
+  const config = loadConfig(testEnv({ DATA_DIR: dataDir, ...overrides }));
+  const { database, drop } = await openTestDatabase();
+  const logger = pino({ level: config.log.level });
+  const app = await buildApp({ config, database, logger });
+  return {
+    ...app,
+    config,
+    database,
+    async close() {
+      await app.http.close();
+      await drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
