@@ -1,0 +1,84 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+import { newId } from '../../shared/ids.js';
+import { companies } from '../companies/companies.table.js';
+import { users } from '../companies/users.table.js';
+import type { MediaInfo } from '../engine/engine.js';
+import { whatsappSessions } from '../sessions/sessions.table.js';
+import { chats } from './chats.table.js';
+
+export const MESSAGE_STATUSES = [
+  'pending',
+  'sent',
+  'delivered',
+  'read',
+  'played',
+  'failed',
+  'received',
+] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+export const messageStatus = pgEnum('message_status', MESSAGE_STATUSES);
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid().primaryKey().$defaultFn(newId),
+    sessionId: uuid()
+      .notNull()
+      .references(() => whatsappSessions.id, { onDelete: 'cascade' }),
+    chatId: uuid()
+      .notNull()
+      .references(() => chats.id, { onDelete: 'cascade' }),
+    /** Denormalized from the session so stats are one index range per company. */
+    companyId: uuid()
+      .notNull()
+      .references(() => companies.id, { onDelete: 'cascade' }),
+    /** WhatsApp's id; for our sends it is chosen before the first attempt. */
+    waMessageId: text().notNull(),
+    fromMe: boolean().notNull(),
+    type: text().notNull(),
+    body: text(),
+    senderWaId: text(),
+    senderPhone: text(),
+    senderName: text(),
+    timestamp: timestamp({ withTimezone: true }).notNull(),
+    status: messageStatus().notNull(),
+    sentByUserId: uuid().references(() => users.id, { onDelete: 'set null' }),
+    quotedWaMessageId: text(),
+    media: jsonb().$type<MediaInfo>(),
+    /** Why a send failed, for the sender to show. */
+    error: text(),
+    attempts: integer().notNull().default(0),
+    nextAttemptAt: timestamp({ withTimezone: true }),
+    editedAt: timestamp({ withTimezone: true }),
+    deletedAt: timestamp({ withTimezone: true }),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // Redelivery of a message never makes a second row.
+    uniqueIndex('messages_session_wa_message_id_key').on(t.sessionId, t.waMessageId),
+    // The message list of a chat, newest first, keyset on (timestamp, id).
+    index('messages_chat_list_idx').on(t.chatId, t.timestamp.desc(), t.id.desc()),
+    // Stats: a company's messages by day and direction, index-only.
+    index('messages_company_timestamp_idx').on(t.companyId, t.timestamp, t.fromMe),
+    // The sender's queue: what is still to be sent, per session, in order.
+    index('messages_pending_idx')
+      .on(t.sessionId, t.id)
+      .where(sql`${t.status} = 'pending'`),
+    index('messages_sent_by_user_id_idx').on(t.sentByUserId),
+  ],
+);
+
+export type MessageRow = typeof messages.$inferSelect;

@@ -1,0 +1,142 @@
+/**
+ * The port between the service and a WhatsApp implementation. Adapters (the real engine, the
+ * simulator) turn their own payloads into these types; nothing outside an adapter's folder sees
+ * an adapter's types, and no service asks which engine runs.
+ */
+
+export type MessageType =
+  | 'text'
+  | 'image'
+  | 'video'
+  | 'audio'
+  | 'voice'
+  | 'document'
+  | 'sticker'
+  | 'location'
+  | 'contact'
+  | 'reaction'
+  | 'system'
+  | 'unknown';
+
+export type DeliveryStatus = 'sent' | 'delivered' | 'read' | 'played';
+
+export interface MediaInfo {
+  mimetype?: string | null;
+  size?: number | null;
+  fileName?: string | null;
+  /** Seconds, for audio, voice and video. */
+  duration?: number | null;
+  width?: number | null;
+  height?: number | null;
+  latitude?: number | null;
+  longitude?: number | null;
+  /** vCard text of a shared contact. */
+  vcard?: string | null;
+  /** For reactions: the emoji and the waMessageId reacted to. */
+  emoji?: string | null;
+  targetWaMessageId?: string | null;
+}
+
+/** One message as an engine reports it: received, or sent from the linked phone itself. */
+export interface EngineMessage {
+  waMessageId: string;
+  /** The chat in contract form: `number@c.us`, `…@g.us`; or `…@lid` when only the hidden id is known. */
+  chatWaId: string;
+  /** The other form of the chat's id when the engine knows both (phone id ↔ hidden id). */
+  chatAltWaId?: string | null;
+  fromMe: boolean;
+  type: MessageType;
+  /** Text, caption, or a readable summary for non-text kinds. */
+  body: string | null;
+  timestamp: Date;
+  sender: { waId: string | null; phoneNumber: string | null; name: string | null };
+  /** Display name of the chat (contact push name or group subject) when the engine knows it. */
+  chatName?: string | null;
+  isGroup: boolean;
+  quotedWaMessageId?: string | null;
+  media?: MediaInfo | null;
+  /** For outgoing messages sent from the phone: what WhatsApp reported last. */
+  status?: DeliveryStatus | null;
+}
+
+export type EngineEvent =
+  | { type: 'qr'; qr: string; expiresAt: Date }
+  | { type: 'pairing_code'; code: string }
+  | { type: 'connecting' }
+  | { type: 'ready'; phoneNumber: string; displayName: string | null }
+  | {
+      type: 'disconnected';
+      reason: string;
+      /** The phone unlinked this device: credentials are gone and a new QR is needed. */
+      loggedOut: boolean;
+      /** Another client took over these credentials: reconnecting would fight it. */
+      replaced?: boolean;
+    }
+  | { type: 'messages'; source: 'live' | 'history'; messages: EngineMessage[] }
+  | { type: 'message_status'; updates: { waMessageId: string; chatWaId: string; status: DeliveryStatus }[] }
+  | { type: 'history_progress'; progress: number; chats: number; messages: number }
+  /** The engine learned that a hidden id and a phone id are the same person. */
+  | { type: 'identity'; lid: string; phoneWaId: string };
+
+export interface SendTextInput {
+  /** Chat id in contract form (`number@c.us`, `…@g.us`). */
+  to: string;
+  text: string;
+  /**
+   * Chosen by us before the first attempt and reused on every retry, so a send that reached
+   * WhatsApp before a crash is not delivered twice.
+   */
+  waMessageId: string;
+  quoted?: { waMessageId: string; fromMe: boolean; body: string | null } | null;
+}
+
+export interface WhatsAppEngine {
+  /** Connects with stored credentials, or starts linking (QR) without them. Events follow. */
+  start(): Promise<void>;
+  /** Closes the connection and keeps the credentials: the session resumes on the next start. */
+  stop(): Promise<void>;
+  /** Unlinks the device and deletes the credentials. */
+  logout(): Promise<void>;
+  /** Resolves once WhatsApp has accepted the message; rejects with an `EngineError` otherwise. */
+  sendText(input: SendTextInput): Promise<{ timestamp: Date }>;
+  /** Sends read receipts for these incoming messages of a chat. */
+  markRead(chatWaId: string, waMessageIds: string[]): Promise<void>;
+  /** Links by an 8-character code typed on the phone instead of a QR. */
+  requestPairingCode(phoneNumber: string): Promise<string>;
+  /** Whether a phone number has a WhatsApp account. */
+  isOnWhatsApp(phoneNumber: string): Promise<boolean>;
+}
+
+/** Why an engine call failed, so the sender can tell a retry from a lost cause. */
+export class EngineError extends Error {
+  constructor(
+    message: string,
+    /** Worth retrying later (offline, timeout); false for a refused message (blocked, invalid). */
+    readonly transient: boolean,
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+/**
+ * Credentials an engine keeps between runs: key/value entries of text the engine serializes
+ * itself, stored encrypted by us.
+ */
+export interface CredentialStore {
+  get(keys: string[]): Promise<Map<string, string>>;
+  /** Writes all entries in one transaction; `null` deletes. */
+  set(entries: Record<string, string | null>): Promise<void>;
+  clear(): Promise<void>;
+  /** Whether any credentials exist (a session that can resume without a QR). */
+  exists(): Promise<boolean>;
+}
+
+export interface EngineContext {
+  sessionId: string;
+  companyId: string;
+  credentials: CredentialStore;
+  emit(event: EngineEvent): void;
+}
+
+export type EngineFactory = (context: EngineContext) => WhatsAppEngine;

@@ -1,0 +1,33 @@
+import { index, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+import { newId } from '../../shared/ids.js';
+import { companies } from '../companies/companies.table.js';
+import { SESSION_STATUSES } from './session-status.js';
+
+export const sessionStatus = pgEnum('session_status', SESSION_STATUSES);
+
+export const whatsappSessions = pgTable(
+  'whatsapp_sessions',
+  {
+    id: uuid().primaryKey().$defaultFn(newId),
+    companyId: uuid()
+      .notNull()
+      .references(() => companies.id, { onDelete: 'cascade' }),
+    name: text().notNull(),
+    status: sessionStatus().notNull().default('starting'),
+    /** Which engine runs it (`baileys`, `simulator`); informational, never branched on. */
+    engine: text().notNull(),
+    phoneNumber: text(),
+    displayName: text(),
+    /** The pending QR's raw payload; null once linked. Never logged. */
+    qr: text(),
+    qrExpiresAt: timestamp({ withTimezone: true }),
+    lastError: text(),
+    connectedAt: timestamp({ withTimezone: true }),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('whatsapp_sessions_company_id_idx').on(t.companyId, t.id)],
+);
+
+export type SessionRow = typeof whatsappSessions.$inferSelect;
