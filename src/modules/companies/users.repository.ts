@@ -3,7 +3,7 @@ import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.js';
 import type { CursorPosition, PageQuery } from '../../http/pagination.js';
 import { offsetOf } from '../../http/pagination.js';
-import { companies,type CompanyRow } from './companies.table.js';
+import { companies, type CompanyRow } from './companies.table.js';
 import { type Role, type UserRow, users } from './users.table.js';
 
 export type NewUser = typeof users.$inferInsert;
