@@ -14,10 +14,11 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** A duration in milliseconds: a bare number is seconds; units ms, s, m, h, d. */
 const duration = z
   .string()
-  .regex(/^\d+[smhd]?$/, 'expected a number of seconds or a duration such as 30m, 12h, 7d')
-  .transform(durationToSeconds);
+  .regex(/^\d+(ms|[smhd])?$/, 'expected a number of seconds or a duration such as 500ms, 30m, 12h, 7d')
+  .transform(durationToMs);
 
 const csv = z.string().transform((v) =>
   v
@@ -42,8 +43,17 @@ const Env = z
       .optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     WA_ENGINE: z.enum(['baileys', 'simulator']).default('baileys'),
+    SESSIONS_PER_COMPANY: z.coerce.number().int().min(1).default(10),
+    RECONNECT_MIN_DELAY: duration.default(1000),
+    RECONNECT_MAX_DELAY: duration.default(60_000),
+    RECONNECT_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
+    SEND_RATE_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+    SEND_BURST: z.coerce.number().int().min(1).default(10),
+    SEND_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+    SEND_RETRY_DELAY: duration.default(2000),
+    SIMULATOR_QR_ROTATE: duration.default(20_000),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-    JWT_EXPIRES_IN: duration.default(24 * 3600),
+    JWT_EXPIRES_IN: duration.default(24 * 3600 * 1000),
     ENCRYPTION_KEY: encryptionKey.optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     CORS_ORIGIN: csv.default([]),
@@ -55,8 +65,8 @@ const Env = z
       .default(1024 * 1024),
     AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
     LOGIN_FAILURE_LIMIT: z.coerce.number().int().min(1).default(10),
-    LOGIN_FAILURE_WINDOW: duration.default(15 * 60),
-    SHUTDOWN_TIMEOUT: duration.default(15),
+    LOGIN_FAILURE_WINDOW: duration.default(15 * 60 * 1000),
+    SHUTDOWN_TIMEOUT: duration.default(15_000),
     PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
 
     EXTERNAL_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -135,7 +145,7 @@ export function loadConfig(env: EnvInput = process.env) {
       corsOrigins: e.CORS_ORIGIN,
       trustProxy: e.TRUST_PROXY,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
-      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT * 1000,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
     },
     dataDir,
     db: e.DATABASE_URL
@@ -145,14 +155,30 @@ export function loadConfig(env: EnvInput = process.env) {
       jwtSecret: secrets.jwtSecret,
       /** log2 of scrypt's N; each step doubles the time and memory of a password check. */
       passwordHashCost: e.PASSWORD_HASH_COST,
-      tokenTtlSeconds: e.JWT_EXPIRES_IN,
+      tokenTtlSeconds: Math.max(1, Math.floor(e.JWT_EXPIRES_IN / 1000)),
       rateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
       loginFailureLimit: e.LOGIN_FAILURE_LIMIT,
-      loginFailureWindowMs: e.LOGIN_FAILURE_WINDOW * 1000,
+      loginFailureWindowMs: e.LOGIN_FAILURE_WINDOW,
       external: externalIssuer(e),
     },
     encryptionKey: secrets.encryptionKey,
-    whatsapp: { engine: e.WA_ENGINE },
+    whatsapp: {
+      engine: e.WA_ENGINE,
+      sessionsPerCompany: e.SESSIONS_PER_COMPANY,
+      reconnect: {
+        minDelayMs: e.RECONNECT_MIN_DELAY,
+        maxDelayMs: e.RECONNECT_MAX_DELAY,
+        maxAttempts: e.RECONNECT_MAX_ATTEMPTS,
+      },
+      sending: {
+        /** 0 turns pacing off. */
+        perMinute: e.SEND_RATE_PER_MINUTE,
+        burst: e.SEND_BURST,
+        maxAttempts: e.SEND_MAX_ATTEMPTS,
+        retryDelayMs: e.SEND_RETRY_DELAY,
+      },
+      simulator: { qrRotateMs: e.SIMULATOR_QR_ROTATE },
+    },
     log: { level: e.LOG_LEVEL },
   };
 }
@@ -260,8 +286,9 @@ function decodeKey(value: string): Buffer | null {
   return b.length === 32 ? b : null;
 }
 
-const SECONDS_PER_UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+const MS_PER_UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-function durationToSeconds(value: string): number {
-  return Number.parseInt(value, 10) * (SECONDS_PER_UNIT[value.at(-1) ?? 's'] ?? 1);
+function durationToMs(value: string): number {
+  const unit = /[a-z]+$/.exec(value)?.[0] ?? 's';
+  return Number.parseInt(value, 10) * (MS_PER_UNIT[unit] ?? 1000);
 }

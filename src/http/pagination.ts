@@ -25,9 +25,10 @@ export interface CursorPosition {
   id: string;
 }
 
+// Every keyset table is keyed by UUIDs; a cursor with anything else was not issued here.
 const CursorShape = z.strictObject({
   k: z.union([z.string().max(64), z.number(), z.null()]),
-  id: z.string().min(1).max(64),
+  id: z.uuid(),
 });
 
 export function encodeCursor(position: CursorPosition): string {

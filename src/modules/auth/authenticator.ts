@@ -1,7 +1,6 @@
 import type { EventBus } from '../../events/event-bus.js';
 import type { Authenticate } from '../../http/auth.js';
 import { UnauthorizedError } from '../../http/errors.js';
-import type { Actor } from '../../shared/actor.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { UsersRepository } from '../companies/users.repository.js';
 import type { UserRow } from '../companies/users.table.js';
@@ -24,11 +23,15 @@ export function createAuthenticator(deps: {
   now?: () => number;
 }): Authenticate {
   const now = deps.now ?? Date.now;
-  const cache = new Map<string, { actor: Actor; at: number }>();
+  const cache = new Map<string, { user: CachedUser; at: number }>();
+  // Bumped whenever a user changes; a lookup that started before the bump is not cached, so a
+  // deactivation racing with an in-flight lookup cannot leave a stale "active" entry behind.
+  let epoch = 0;
 
   const forget = ({ userId }: { userId: string }) => {
+    epoch += 1;
     for (const [key, entry] of cache) {
-      if (entry.actor.userId === userId) {
+      if (entry.user.id === userId) {
         cache.delete(key);
       }
     }
@@ -36,12 +39,28 @@ export function createAuthenticator(deps: {
   deps.events.on('user.changed', forget);
   deps.events.on('user.deactivated', forget);
 
-  const resolve = async (claims: TokenClaims): Promise<UserRow | undefined> => {
-    if (claims.source === 'own') {
-      const user = await deps.users.findById(claims.companyId, claims.userId);
-      return user;
+  const lookup = async (claims: TokenClaims): Promise<CachedUser | undefined> => {
+    const key =
+      claims.source === 'own'
+        ? `own:${claims.userId}`
+        : `ext:${claims.externalCompanyId}:${claims.externalUserId}:${claims.role}`;
+    const cached = cache.get(key);
+    if (cached && now() - cached.at < CACHE_TTL_MS) {
+      return cached.user;
     }
-    return provision(deps, claims);
+    const startedAt = epoch;
+    const row = claims.source === 'own' ? await deps.users.findById(claims.companyId, claims.userId) : await provision(deps, claims);
+    if (!row) {
+      return undefined;
+    }
+    const user = toCachedUser(row);
+    if (startedAt === epoch) {
+      if (cache.size >= CACHE_MAX) {
+        cache.clear();
+      }
+      cache.set(key, { user, at: now() });
+    }
+    return user;
   };
 
   return async (token) => {
@@ -54,25 +73,19 @@ export function createAuthenticator(deps: {
       }
       throw err;
     }
-    const key =
-      claims.source === 'own'
-        ? `own:${claims.userId}`
-        : `ext:${claims.externalCompanyId}:${claims.externalUserId}:${claims.role}`;
-    const cached = cache.get(key);
-    if (cached && now() - cached.at < CACHE_TTL_MS) {
-      return cached.actor;
+    const user = await lookup(claims);
+    // An own token must carry the user's current version: deactivation and new passwords end old ones for good.
+    if (!user?.active || (claims.source === 'own' && claims.tokenVersion !== user.tokenVersion)) {
+      throw new UnauthorizedError('INVALID_TOKEN', 'The token is invalid, revoked, or its user is deactivated');
     }
-    const user = await resolve(claims);
-    if (!user?.active) {
-      throw new UnauthorizedError('INVALID_TOKEN', 'The token is invalid or its user is deactivated');
-    }
-    const actor: Actor = { userId: user.id, companyId: user.companyId, role: user.role };
-    if (cache.size >= CACHE_MAX) {
-      cache.clear();
-    }
-    cache.set(key, { actor, at: now() });
-    return actor;
+    return { userId: user.id, companyId: user.companyId, role: user.role };
   };
+}
+
+type CachedUser = Pick<UserRow, 'id' | 'companyId' | 'role' | 'active' | 'tokenVersion'>;
+
+function toCachedUser(row: UserRow): CachedUser {
+  return { id: row.id, companyId: row.companyId, role: row.role, active: row.active, tokenVersion: row.tokenVersion };
 }
 
 /**

@@ -10,7 +10,7 @@ const OWN_ALGORITHM = 'HS256';
 
 /** What a verified token says, before the user is looked up. */
 export type TokenClaims =
-  | { source: 'own'; userId: string; companyId: string; role: Role }
+  | { source: 'own'; userId: string; companyId: string; role: Role; tokenVersion: number }
   | {
       source: 'external';
       externalUserId: string;
@@ -24,7 +24,7 @@ export type TokenClaims =
 export class InvalidTokenError extends Error {}
 
 export interface Tokens {
-  sign(user: { id: string; companyId: string; role: Role }): Promise<string>;
+  sign(user: { id: string; companyId: string; role: Role; tokenVersion: number }): Promise<string>;
   /** Verifies signature, algorithm, issuer and expiry. Throws `InvalidTokenError`. */
   verify(token: string): Promise<TokenClaims>;
 }
@@ -39,7 +39,7 @@ export function createTokens(options: {
 
   return {
     async sign(user) {
-      return new SignJWT({ companyId: user.companyId, role: user.role })
+      return new SignJWT({ companyId: user.companyId, role: user.role, tv: user.tokenVersion })
         .setProtectedHeader({ alg: OWN_ALGORITHM, typ: 'JWT' })
         .setSubject(user.id)
         .setIssuer(OWN_ISSUER)
@@ -70,11 +70,16 @@ async function verifyOwn(token: string, key: Uint8Array): Promise<TokenClaims> {
   const payload = await verifyOrThrow(() =>
     jwtVerify(token, key, { algorithms: [OWN_ALGORITHM], issuer: OWN_ISSUER }),
   );
-  const { sub, companyId, role } = payload;
-  if (typeof sub !== 'string' || typeof companyId !== 'string' || (role !== 'admin' && role !== 'manager')) {
+  const { sub, companyId, role, tv } = payload;
+  if (
+    typeof sub !== 'string' ||
+    typeof companyId !== 'string' ||
+    typeof tv !== 'number' ||
+    (role !== 'admin' && role !== 'manager')
+  ) {
     throw new InvalidTokenError('token lacks its claims');
   }
-  return { source: 'own', userId: sub, companyId, role };
+  return { source: 'own', userId: sub, companyId, role, tokenVersion: tv };
 }
 
 /** Tokens of the CRM backend this service lives in: its key, its claim names, its role names. */

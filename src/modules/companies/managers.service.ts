@@ -94,6 +94,10 @@ export function createManagersService(deps: {
         ...(input.active !== undefined ? { active: input.active } : {}),
         ...(input.password !== undefined ? { passwordHash: await deps.hasher.hash(input.password) } : {}),
       };
+      // A new password or a deactivation ends every token issued before it; reactivating does not revive them.
+      if (input.password !== undefined || (input.active === false && before.active)) {
+        patch.revokeTokens = true;
+      }
       const action = auditActionFor(before.active, input.active);
       const changed = Object.keys(input).filter((k) => input[k as keyof UpdateManagerInput] !== undefined);
       const user = await deps.db
@@ -127,7 +131,12 @@ export function createManagersService(deps: {
         return toUserDto(before);
       }
       const user = await deps.db.transaction(async (tx) => {
-        const updated = await deps.users.update(actor.companyId, managerId, { active: false }, tx);
+        const updated = await deps.users.update(
+          actor.companyId,
+          managerId,
+          { active: false, revokeTokens: true },
+          tx,
+        );
         await deps.audit.record(
           {
             companyId: actor.companyId,

@@ -7,7 +7,10 @@ import { companies, type CompanyRow } from './companies.table.js';
 import { type Role, type UserRow, users } from './users.table.js';
 
 export type NewUser = typeof users.$inferInsert;
-export type UserPatch = Partial<Pick<UserRow, 'name' | 'email' | 'passwordHash' | 'active' | 'role'>>;
+export type UserPatch = Partial<Pick<UserRow, 'name' | 'email' | 'passwordHash' | 'active' | 'role'>> & {
+  /** Ends every token issued so far. */
+  revokeTokens?: boolean;
+};
 
 /** Thin typed access to companies and users. Every read of tenant data filters on companyId. */
 export function createUsersRepository(db: Db) {
@@ -97,13 +100,15 @@ export function createUsersRepository(db: Db) {
       patch: UserPatch,
       tx: DbOrTx = db,
     ): Promise<UserRow | undefined> {
+      const { revokeTokens, ...fields } = patch;
       const [row] = await tx
         .update(users)
         .set({
-          ...patch,
+          ...fields,
+          ...(revokeTokens ? { tokenVersion: sql`${users.tokenVersion} + 1` } : {}),
           updatedAt: new Date(),
-          ...(patch.active === false ? { deactivatedAt: new Date() } : {}),
-          ...(patch.active === true ? { deactivatedAt: null } : {}),
+          ...(fields.active === false ? { deactivatedAt: new Date() } : {}),
+          ...(fields.active === true ? { deactivatedAt: null } : {}),
         })
         .where(and(eq(users.companyId, companyId), eq(users.id, userId)))
         .returning();

@@ -1,4 +1,4 @@
-import { boolean, index, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 import { newId } from '../../shared/ids.js';
 import { companies } from './companies.table.js';
@@ -25,6 +25,8 @@ export const users = pgTable(
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     deactivatedAt: timestamp({ withTimezone: true }),
+    /** Carried in the user's tokens; bumped on deactivation and password change, ending every token issued before. */
+    tokenVersion: integer().notNull().default(0),
   },
   // company_id (a foreign key) is the leading column of users_company_role_idx, which serves as its index.
   (t) => [
