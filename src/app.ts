@@ -54,8 +54,18 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<A
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // Once shutdown starts, every response closes its connection, so keep-alive clients do not
+  // hold the server open past the requests it is finishing.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    if (closing) {
+      void reply.header('connection', 'close');
+    }
   });
 
   await app.register(errorHandler);
@@ -96,7 +106,8 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<A
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   const events = createEventBus((err, event) => app.log.error({ err, event }, 'event listener failed'));
-  const modules = createModules({ config, database, events, version });
+  const modules = createModules({ config, database, events, log: app.log, version });
+  app.addHook('onClose', () => modules.stop());
   await app.register(
     (api, _opts, done) => {
       useAuthentication(api, modules.authenticate);

@@ -105,6 +105,13 @@ const Env = z
         message: 'set only one of EXTERNAL_JWT_SECRET, EXTERNAL_JWT_PUBLIC_KEY, EXTERNAL_JWT_JWKS_URL',
       });
     }
+    if (e.EXTERNAL_JWT_ISSUER === 'whatsapp-service') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EXTERNAL_JWT_ISSUER'],
+        message: "must differ from this service's own issuer 'whatsapp-service'",
+      });
+    }
     if (e.EXTERNAL_JWT_SECRET && e.EXTERNAL_JWT_SECRET === e.JWT_SECRET) {
       ctx.addIssue({
         code: 'custom',
@@ -267,7 +274,12 @@ function readStoredSecrets(file: string): { jwtSecret?: string; encryptionKey?: 
   if (!existsSync(file)) {
     return {};
   }
-  const raw: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    raw = null;
+  }
   const parsed = z
     .object({ jwtSecret: z.string().min(32).optional(), encryptionKey: encryptionKey.optional() })
     .safeParse(raw);
@@ -281,6 +293,10 @@ function decodeKey(value: string): Buffer | null {
   const v = value.trim();
   if (/^[0-9a-fA-F]{64}$/.test(v)) {
     return Buffer.from(v, 'hex');
+  }
+  // Strict base64 (standard or url-safe): Buffer.from would silently skip stray characters.
+  if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(v)) {
+    return null;
   }
   const b = Buffer.from(v, 'base64');
   return b.length === 32 ? b : null;

@@ -25,7 +25,7 @@ async function main() {
   await database.migrate();
   logger.info({ database: database.kind, engine: config.whatsapp.engine }, 'database ready');
 
-  const { http } = await buildApp({ config, database, logger });
+  const { http, modules } = await buildApp({ config, database, logger });
 
   closeWithGrace({ delay: config.http.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
     if (err) {
@@ -33,13 +33,14 @@ async function main() {
     } else {
       logger.info({ signal }, 'shutting down');
     }
-    // Stop accepting, let in-flight requests finish, then release the database.
+    // Stop accepting, let in-flight requests finish, stop engines (credentials kept), then release the database.
     await http.close();
     await database.close();
     logger.info('shutdown complete');
   });
 
   await http.listen({ port: config.http.port, host: config.http.host });
+  await modules.start();
 }
 
 main().catch((err: unknown) => {

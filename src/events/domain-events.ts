@@ -1,3 +1,5 @@
+import type { SessionStatus } from '../modules/sessions/session-status.js';
+
 /**
  * Facts one module tells the others, after the transaction that made them true has committed.
  * Internal names are `noun.past_tense`; the contract's `whatsapp:*` names live only in realtime.
@@ -8,4 +10,25 @@ export interface DomainEvents {
   'user.deactivated': { companyId: string; userId: string };
   /** A user's profile or status changed (name, email, active). */
   'user.changed': { companyId: string; userId: string };
+
+  /** A session's status changed (every change, from the engine or an admin). */
+  'session.status_changed': { companyId: string; sessionId: string; status: SessionStatus };
+  /** A new QR is waiting to be scanned; `qrCode` is its PNG data URL. */
+  'session.qr': { companyId: string; sessionId: string; qr: string; qrCode: string; expiresAt: string };
+  /** The session is linked and online. */
+  'session.ready': { companyId: string; sessionId: string; phoneNumber: string; displayName: string | null };
+  /** The connection ended; `loggedOut` when the phone unlinked the device (a new QR is needed). */
+  'session.disconnected': { companyId: string; sessionId: string; reason: string; loggedOut: boolean };
+  /** The session and its data were deleted. */
+  'session.deleted': { companyId: string; sessionId: string };
+  /** A linked phone's history is being imported. */
+  'session.history_progress': {
+    companyId: string;
+    sessionId: string;
+    progress: number;
+    chats: number;
+    messages: number;
+  };
+  /** A manager's rights on a session were granted, changed or revoked. */
+  'access.changed': { companyId: string; sessionId: string; userId: string };
 }

@@ -1,8 +1,15 @@
+import type { FastifyBaseLogger } from 'fastify';
+
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Authenticate } from '../http/auth.js';
 import type { ApiApp } from '../http/types.js';
+import { createCipher } from '../shared/cipher.js';
+import { createAccessRepository } from './access/access.repository.js';
+import { accessRoutes } from './access/access.routes.js';
+import { createAccessService } from './access/access.service.js';
+import { createAccessPolicy } from './access/policy.js';
 import { createAuditRepository } from './audit/audit.repository.js';
 import { auditRoutes } from './audit/audit.routes.js';
 import { createAuditService } from './audit/audit.service.js';
@@ -15,17 +22,25 @@ import { createTokens } from './auth/tokens.js';
 import { managersRoutes } from './companies/managers.routes.js';
 import { createManagersService } from './companies/managers.service.js';
 import { createUsersRepository } from './companies/users.repository.js';
+import { createEngine } from './engine/create-engine.js';
+import { createCredentialStore } from './engine/credential-store.js';
+import { simulatorRoutes } from './engine/simulator/simulator.routes.js';
 import { healthRoutes } from './health/health.routes.js';
+import { createSessionSupervisor } from './sessions/session-supervisor.js';
+import { createSessionsRepository } from './sessions/sessions.repository.js';
+import { sessionsRoutes } from './sessions/sessions.routes.js';
+import { createSessionsService } from './sessions/sessions.service.js';
 
 export interface ModuleDeps {
   config: Config;
   database: Database;
   events: EventBus;
+  log: FastifyBaseLogger;
   version: string;
 }
 
 /** The composition root of the domain: one line or two per module, no container. */
-export function createModules({ config, database, events, version }: ModuleDeps) {
+export function createModules({ config, database, events, log, version }: ModuleDeps) {
   const { db } = database;
   const users = createUsersRepository(db);
   const audit = createAuditService({ audit: createAuditRepository(db) });
@@ -43,16 +58,68 @@ export function createModules({ config, database, events, version }: ModuleDeps)
   const auth = createAuthService({ db, users, audit, hasher, tokens, throttle });
   const managers = createManagersService({ db, users, audit, hasher, events });
 
+  const wa = config.whatsapp;
+  const cipher = createCipher(config.encryptionKey);
+  const engine = createEngine(wa);
+  const sessionsRepo = createSessionsRepository(db);
+  const policy = createAccessPolicy({ sessions: sessionsRepo, access: createAccessRepository(db) });
+  const supervisor = createSessionSupervisor({
+    sessions: sessionsRepo,
+    engineFactory: engine.factory,
+    credentialsFor: (sessionId) => createCredentialStore(db, cipher, sessionId),
+    events,
+    log,
+    reconnect: wa.reconnect,
+  });
+  const sessions = createSessionsService({
+    db,
+    sessions: sessionsRepo,
+    policy,
+    supervisor,
+    audit,
+    events,
+    engine: wa.engine,
+    sessionsPerCompany: wa.sessionsPerCompany,
+  });
+  const access = createAccessService({
+    db,
+    access: createAccessRepository(db),
+    users,
+    policy,
+    audit,
+    events,
+  });
+
   return {
     authenticate,
     tokens,
-    services: { auth, managers, audit },
+    policy,
+    supervisor,
+    services: { auth, managers, audit, sessions, access },
+    /** Starts background work: engines of sessions that were running resume without a new QR. */
+    async start() {
+      const resumed = await supervisor.resumeAll();
+      log.info({ sessions: resumed }, 'sessions resumed');
+    },
+    /** Stops engines (credentials kept) once no request is in flight. */
+    async stop() {
+      await supervisor.shutdown();
+    },
     /** Registers every module's routes on the /api scope. */
     routes(api: ApiApp) {
       healthRoutes(api, { database, engine: config.whatsapp.engine, version });
       authRoutes(api, auth, { rateLimitPerMinute: config.auth.rateLimitPerMinute });
       managersRoutes(api, managers);
       auditRoutes(api, audit);
+      sessionsRoutes(api, sessions);
+      accessRoutes(api, access);
+      if (engine.simulator) {
+        simulatorRoutes(api, {
+          network: engine.simulator,
+          requireSession: (actor, sessionId) => policy.require(actor, sessionId, 'any'),
+          settled: () => supervisor.settled(),
+        });
+      }
     },
   };
 }

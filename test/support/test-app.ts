@@ -67,6 +67,7 @@ export async function createTestApp(overrides: EnvInput = {}) {
   const { database, drop } = await openTestDatabase();
   const logger = pino({ level: config.log.level });
   const app = await buildApp({ config, database, logger });
+  await app.modules.start();
   return {
     ...app,
     config,

@@ -12,7 +12,15 @@ export type AuditAction =
   | 'manager.updated'
   | 'manager.deactivated'
   | 'manager.reactivated'
-  | 'user.provisioned';
+  | 'user.provisioned'
+  | 'session.created'
+  | 'session.disconnected'
+  | 'session.reconnected'
+  | 'session.deleted'
+  | 'access.granted'
+  | 'access.changed'
+  | 'access.revoked'
+  | 'message.sent';
 
 export interface AuditEntry {
   companyId: string;

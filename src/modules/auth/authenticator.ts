@@ -42,14 +42,17 @@ export function createAuthenticator(deps: {
   const lookup = async (claims: TokenClaims): Promise<CachedUser | undefined> => {
     const key =
       claims.source === 'own'
-        ? `own:${claims.userId}`
+        ? `own:${claims.companyId}:${claims.userId}`
         : `ext:${claims.externalCompanyId}:${claims.externalUserId}:${claims.role}`;
     const cached = cache.get(key);
     if (cached && now() - cached.at < CACHE_TTL_MS) {
       return cached.user;
     }
     const startedAt = epoch;
-    const row = claims.source === 'own' ? await deps.users.findById(claims.companyId, claims.userId) : await provision(deps, claims);
+    const row =
+      claims.source === 'own'
+        ? await deps.users.findById(claims.companyId, claims.userId)
+        : await provision(deps, claims);
     if (!row) {
       return undefined;
     }
@@ -76,7 +79,10 @@ export function createAuthenticator(deps: {
     const user = await lookup(claims);
     // An own token must carry the user's current version: deactivation and new passwords end old ones for good.
     if (!user?.active || (claims.source === 'own' && claims.tokenVersion !== user.tokenVersion)) {
-      throw new UnauthorizedError('INVALID_TOKEN', 'The token is invalid, revoked, or its user is deactivated');
+      throw new UnauthorizedError(
+        'INVALID_TOKEN',
+        'The token is invalid, revoked, or its user is deactivated',
+      );
     }
     return { userId: user.id, companyId: user.companyId, role: user.role };
   };
@@ -85,7 +91,13 @@ export function createAuthenticator(deps: {
 type CachedUser = Pick<UserRow, 'id' | 'companyId' | 'role' | 'active' | 'tokenVersion'>;
 
 function toCachedUser(row: UserRow): CachedUser {
-  return { id: row.id, companyId: row.companyId, role: row.role, active: row.active, tokenVersion: row.tokenVersion };
+  return {
+    id: row.id,
+    companyId: row.companyId,
+    role: row.role,
+    active: row.active,
+    tokenVersion: row.tokenVersion,
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import type { CryptoKey, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createRemoteJWKSet, decodeJwt, importSPKI, jwtVerify, SignJWT } from 'jose';
 
 import type { ExternalIssuerConfig } from '../../config.js';
+import { isUuid } from '../../shared/ids.js';
 import type { Role } from '../companies/users.table.js';
 
 /** The issuer claim of tokens this service signs; anything else is an external token. */
@@ -74,6 +75,8 @@ async function verifyOwn(token: string, key: Uint8Array): Promise<TokenClaims> {
   if (
     typeof sub !== 'string' ||
     typeof companyId !== 'string' ||
+    !isUuid(sub) ||
+    !isUuid(companyId) ||
     typeof tv !== 'number' ||
     (role !== 'admin' && role !== 'manager')
   ) {
@@ -87,6 +90,8 @@ function createExternalVerifier(config: ExternalIssuerConfig): (token: string) =
   const keyFor = externalKey(config);
   const options = {
     algorithms: config.algorithms,
+    // A token that never expires is not accepted from anyone.
+    requiredClaims: ['exp'],
     ...(config.issuer ? { issuer: config.issuer } : {}),
     ...(config.audience ? { audience: config.audience } : {}),
   };

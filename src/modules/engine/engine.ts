@@ -69,8 +69,8 @@ export type EngineEvent =
       reason: string;
       /** The phone unlinked this device: credentials are gone and a new QR is needed. */
       loggedOut: boolean;
-      /** Another client took over these credentials: reconnecting would fight it. */
-      replaced?: boolean;
+      /** Reconnecting cannot help: another client took over these credentials, or the engine cannot run here. */
+      permanent?: boolean;
     }
   | { type: 'messages'; source: 'live' | 'history'; messages: EngineMessage[] }
   | { type: 'message_status'; updates: { waMessageId: string; chatWaId: string; status: DeliveryStatus }[] }

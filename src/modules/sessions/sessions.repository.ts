@@ -6,7 +6,10 @@ import { type SessionRow, whatsappSessions } from './sessions.table.js';
 
 export type NewSession = typeof whatsappSessions.$inferInsert;
 export type SessionPatch = Partial<
-  Pick<SessionRow, 'status' | 'phoneNumber' | 'displayName' | 'qr' | 'qrExpiresAt' | 'lastError' | 'connectedAt' | 'name'>
+  Pick<
+    SessionRow,
+    'status' | 'phoneNumber' | 'displayName' | 'qr' | 'qrExpiresAt' | 'lastError' | 'connectedAt' | 'name'
+  >
 >;
 
 export function createSessionsRepository(db: Db) {
@@ -38,7 +41,10 @@ export function createSessionsRepository(db: Db) {
     },
 
     async countForCompany(companyId: string, tx: DbOrTx = db): Promise<number> {
-      const [row] = await tx.select({ n: count() }).from(whatsappSessions).where(eq(whatsappSessions.companyId, companyId));
+      const [row] = await tx
+        .select({ n: count() })
+        .from(whatsappSessions)
+        .where(eq(whatsappSessions.companyId, companyId));
       return row?.n ?? 0;
     },
 

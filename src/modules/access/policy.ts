@@ -1,0 +1,92 @@
+import { ForbiddenError, NotFoundError } from '../../http/errors.js';
+import type { Actor } from '../../shared/actor.js';
+import type { SessionsRepository } from '../sessions/sessions.repository.js';
+import type { SessionRow } from '../sessions/sessions.table.js';
+import type { AccessRepository, Rights } from './access.repository.js';
+
+/** What an actor may do on a session. `any` is "may see it at all". */
+export type Right = 'read' | 'write' | 'manageChats' | 'any';
+
+export const ALL_RIGHTS: Rights = { canRead: true, canWrite: true, canManageChats: true };
+export const NO_RIGHTS: Rights = { canRead: false, canWrite: false, canManageChats: false };
+
+export function allows(rights: Rights, right: Right): boolean {
+  switch (right) {
+    case 'read':
+      return rights.canRead;
+    case 'write':
+      return rights.canWrite;
+    case 'manageChats':
+      return rights.canManageChats;
+    case 'any':
+      return rights.canRead || rights.canWrite || rights.canManageChats;
+  }
+}
+
+export function sessionNotFound(sessionId: string) {
+  return new NotFoundError('SESSION_NOT_FOUND', `Session '${sessionId}' not found`);
+}
+
+/**
+ * The one place that decides what an actor may do on a WhatsApp session, for HTTP and sockets
+ * alike. A session of another company does not exist for the actor (404); a session of their own
+ * company without the right is 403. Admins hold every right on their company's sessions.
+ */
+export function createAccessPolicy(deps: {
+  sessions: Pick<SessionsRepository, 'find' | 'list'>;
+  access: Pick<AccessRepository, 'find' | 'listForUser'>;
+}) {
+  const rightsOn = async (actor: Actor, sessionId: string): Promise<Rights> => {
+    if (actor.role === 'admin') {
+      return ALL_RIGHTS;
+    }
+    const grant = await deps.access.find(actor.companyId, sessionId, actor.userId);
+    return grant
+      ? { canRead: grant.canRead, canWrite: grant.canWrite, canManageChats: grant.canManageChats }
+      : NO_RIGHTS;
+  };
+
+  return {
+    /** Loads the session for the actor and checks the right; services call this on their first line. */
+    async require(
+      actor: Actor,
+      sessionId: string,
+      right: Right,
+    ): Promise<{ session: SessionRow; rights: Rights }> {
+      const session = await deps.sessions.find(actor.companyId, sessionId);
+      if (!session) {
+        throw sessionNotFound(sessionId);
+      }
+      const rights = await rightsOn(actor, sessionId);
+      if (!allows(rights, right)) {
+        throw new ForbiddenError(
+          'NO_ACCESS',
+          `You do not have the ${right === 'any' ? 'access' : right} right on session '${sessionId}'`,
+        );
+      }
+      return { session, rights };
+    },
+
+    /** Every session the actor may see, with the actor's rights on each. */
+    async visibleSessions(actor: Actor): Promise<{ session: SessionRow; rights: Rights }[]> {
+      if (actor.role === 'admin') {
+        const sessions = await deps.sessions.list(actor.companyId);
+        return sessions.map((session) => ({ session, rights: ALL_RIGHTS }));
+      }
+      const grants = (await deps.access.listForUser(actor.companyId, actor.userId)).filter((g) =>
+        allows(g, 'any'),
+      );
+      const byId = new Map(grants.map((g) => [g.sessionId, g]));
+      const sessions = await deps.sessions.list(actor.companyId, [...byId.keys()]);
+      return sessions.map((session) => {
+        const g = byId.get(session.id)!;
+        return {
+          session,
+          rights: { canRead: g.canRead, canWrite: g.canWrite, canManageChats: g.canManageChats },
+        };
+      });
+    },
+  };
+}
+
+export type AccessPolicy = ReturnType<typeof createAccessPolicy>;

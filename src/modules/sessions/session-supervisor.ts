@@ -1,0 +1,379 @@
+import type { FastifyBaseLogger } from 'fastify';
+import QRCode from 'qrcode';
+
+import type { EventBus } from '../../events/event-bus.js';
+import { ServiceUnavailableError } from '../../http/errors.js';
+import type {
+  CredentialStore,
+  EngineEvent,
+  EngineFactory,
+  EngineMessage,
+  WhatsAppEngine,
+} from '../engine/engine.js';
+import type { QrView } from './presenters.js';
+import { type SessionEvent, type SessionStatus, transition } from './session-status.js';
+import type { SessionPatch, SessionsRepository } from './sessions.repository.js';
+import type { SessionRow } from './sessions.table.js';
+
+/** What the rest of the service does with what an engine reports; the chats module implements it. */
+export interface EngineHandlers {
+  messages(session: SessionRef, source: 'live' | 'history', messages: EngineMessage[]): Promise<void>;
+  statuses(
+    session: SessionRef,
+    updates: Extract<EngineEvent, { type: 'message_status' }>['updates'],
+  ): Promise<void>;
+  identity(session: SessionRef, lid: string, phoneWaId: string): Promise<void>;
+  /** The session came online: pending sends may go. */
+  ready(session: SessionRef): void;
+}
+
+export interface SessionRef {
+  sessionId: string;
+  companyId: string;
+}
+
+export interface ReconnectPolicy {
+  minDelayMs: number;
+  maxDelayMs: number;
+  /** Consecutive failed connection attempts after which the session ends in `failed`. */
+  maxAttempts: number;
+}
+
+interface Live {
+  ref: SessionRef;
+  engine: WhatsAppEngine;
+  credentials: CredentialStore;
+  status: SessionStatus;
+  /** Failed connection attempts since the last `ready`. */
+  attempts: number;
+  timer: NodeJS.Timeout | undefined;
+  qr: QrView | null;
+  /** Engine events are handled one at a time, in order, per session. */
+  chain: Promise<void>;
+}
+
+/** Equal jitter: half the exponential delay, plus a random share of the other half. */
+export function backoffDelay(
+  attempt: number,
+  policy: Pick<ReconnectPolicy, 'minDelayMs' | 'maxDelayMs'>,
+  random = Math.random,
+) {
+  const exponential = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exponential / 2 + random() * (exponential / 2));
+}
+
+/**
+ * Owns every live engine: starts them (and resumes them at boot), turns their events into
+ * session updates and domain events, reconnects with capped backoff, and stops them on shutdown.
+ * Nothing else holds an engine.
+ */
+export function createSessionSupervisor(deps: {
+  sessions: SessionsRepository;
+  engineFactory: EngineFactory;
+  credentialsFor: (sessionId: string) => CredentialStore;
+  events: EventBus;
+  log: FastifyBaseLogger;
+  reconnect: ReconnectPolicy;
+}) {
+  const live = new Map<string, Live>();
+  let handlers: EngineHandlers | null = null;
+  let shuttingDown = false;
+
+  const logFor = (ref: SessionRef) => deps.log.child({ companyId: ref.companyId, sessionId: ref.sessionId });
+
+  /** Applies a status event (and any extra fields) to the row, and announces a real change. */
+  const apply = async (state: Live, event: SessionEvent | null, patch: SessionPatch = {}) => {
+    const to = event ? transition(state.status, event) : null;
+    if (!to && Object.keys(patch).length === 0) {
+      return;
+    }
+    const row = await deps.sessions.update(state.ref.companyId, state.ref.sessionId, {
+      ...patch,
+      ...(to ? { status: to } : {}),
+    });
+    if (!row || live.get(state.ref.sessionId) !== state) {
+      return;
+    }
+    if (to) {
+      state.status = to;
+      logFor(state.ref).info({ status: to }, 'session status changed');
+      deps.events.emit('session.status_changed', { ...state.ref, status: to });
+    }
+  };
+
+  const scheduleReconnect = async (state: Live, reason: string) => {
+    state.attempts += 1;
+    if (state.attempts > deps.reconnect.maxAttempts) {
+      logFor(state.ref).warn({ attempts: state.attempts - 1, reason }, 'giving up on the session');
+      await apply(state, 'failed', {
+        lastError: `Could not connect after ${state.attempts - 1} attempts: ${reason}`,
+      });
+      return;
+    }
+    const delay = backoffDelay(state.attempts, deps.reconnect);
+    logFor(state.ref).info({ attempt: state.attempts, delayMs: delay, reason }, 'reconnecting');
+    clearTimeout(state.timer);
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      if (live.get(state.ref.sessionId) === state && !shuttingDown) {
+        void startEngine(state);
+      }
+    }, delay);
+    state.timer.unref();
+  };
+
+  const handle = async (state: Live, event: EngineEvent) => {
+    const log = logFor(state.ref);
+    switch (event.type) {
+      case 'qr': {
+        const qrCode = await QRCode.toDataURL(event.qr, { margin: 1, width: 320 });
+        state.qr = { qr: event.qr, qrCode, expiresAt: event.expiresAt };
+        await apply(state, 'qr', { qr: event.qr, qrExpiresAt: event.expiresAt });
+        log.info({ expiresAt: event.expiresAt }, 'QR issued');
+        deps.events.emit('session.qr', {
+          ...state.ref,
+          qr: event.qr,
+          qrCode,
+          expiresAt: event.expiresAt.toISOString(),
+        });
+        return;
+      }
+      case 'pairing_code':
+        log.info('pairing code issued');
+        await apply(state, 'qr');
+        return;
+      case 'connecting':
+        await apply(state, 'connecting');
+        return;
+      case 'ready': {
+        state.attempts = 0;
+        state.qr = null;
+        await apply(state, 'ready', {
+          phoneNumber: event.phoneNumber,
+          displayName: event.displayName,
+          connectedAt: new Date(),
+          lastError: null,
+          qr: null,
+          qrExpiresAt: null,
+        });
+        log.info({ phoneNumber: event.phoneNumber }, 'session authorized');
+        deps.events.emit('session.ready', {
+          ...state.ref,
+          phoneNumber: event.phoneNumber,
+          displayName: event.displayName,
+        });
+        handlers?.ready(state.ref);
+        return;
+      }
+      case 'disconnected':
+        await onDisconnected(state, event);
+        return;
+      case 'messages':
+        await handlers?.messages(state.ref, event.source, event.messages);
+        return;
+      case 'message_status':
+        await handlers?.statuses(state.ref, event.updates);
+        return;
+      case 'identity':
+        await handlers?.identity(state.ref, event.lid, event.phoneWaId);
+        return;
+      case 'history_progress':
+        deps.events.emit('session.history_progress', { ...state.ref, ...event });
+        return;
+    }
+  };
+
+  const onDisconnected = async (state: Live, event: Extract<EngineEvent, { type: 'disconnected' }>) => {
+    state.qr = null;
+    const was = state.status;
+    if (event.loggedOut) {
+      await state.credentials.clear();
+      await apply(state, 'logged_out', { lastError: event.reason, qr: null, qrExpiresAt: null });
+      forget(state);
+      logFor(state.ref).warn({ reason: event.reason }, 'session logged out');
+      deps.events.emit('session.disconnected', { ...state.ref, reason: event.reason, loggedOut: true });
+      return;
+    }
+    if (event.permanent) {
+      await apply(state, 'failed', { lastError: event.reason });
+      forget(state);
+      deps.events.emit('session.disconnected', { ...state.ref, reason: event.reason, loggedOut: false });
+      return;
+    }
+    await apply(state, 'connection_lost', { lastError: event.reason });
+    if (was === 'ready') {
+      deps.events.emit('session.disconnected', { ...state.ref, reason: event.reason, loggedOut: false });
+    }
+    if (!shuttingDown) {
+      await scheduleReconnect(state, event.reason);
+    }
+  };
+
+  const forget = (state: Live) => {
+    clearTimeout(state.timer);
+    if (live.get(state.ref.sessionId) === state) {
+      live.delete(state.ref.sessionId);
+    }
+  };
+
+  const startEngine = async (state: Live) => {
+    try {
+      await apply(state, 'start');
+      await state.engine.start();
+    } catch (err) {
+      logFor(state.ref).warn({ err }, 'engine failed to start');
+      await onDisconnected(state, {
+        type: 'disconnected',
+        reason: err instanceof Error ? err.message : 'engine failed to start',
+        loggedOut: false,
+      });
+    }
+  };
+
+  const create = (row: SessionRow): Live => {
+    const ref = { sessionId: row.id, companyId: row.companyId };
+    const credentials = deps.credentialsFor(row.id);
+    const state: Live = {
+      ref,
+      credentials,
+      status: row.status,
+      attempts: 0,
+      timer: undefined,
+      qr: null,
+      chain: Promise.resolve(),
+      engine: undefined as unknown as WhatsAppEngine,
+    };
+    state.engine = deps.engineFactory({
+      ...ref,
+      credentials,
+      emit: (event) => {
+        if (live.get(ref.sessionId) !== state) {
+          return; // an engine that was stopped or replaced has nothing more to say
+        }
+        state.chain = state.chain
+          .then(() => handle(state, event))
+          .catch((err: unknown) => logFor(ref).error({ err, event: event.type }, 'engine event failed'));
+      },
+    });
+    live.set(row.id, state);
+    return state;
+  };
+
+  const stopState = async (state: Live) => {
+    forget(state);
+    try {
+      await state.engine.stop();
+    } catch (err) {
+      logFor(state.ref).warn({ err }, 'engine failed to stop');
+    }
+  };
+
+  return {
+    /** Connects the chats module (set once at composition). */
+    setHandlers(h: EngineHandlers) {
+      handlers = h;
+    },
+
+    /** Starts the session's engine (a QR if it has no credentials). */
+    async start(row: SessionRow): Promise<void> {
+      const existing = live.get(row.id);
+      if (existing) {
+        await stopState(existing);
+      }
+      const state = create(row);
+      await startEngine(state);
+      // Whatever the engine reported while starting (a QR, a ready) is applied before returning.
+      await state.chain;
+    },
+
+    /** Stops and starts again from scratch: a logged-out session gets a fresh QR. */
+    async restart(row: SessionRow): Promise<void> {
+      await this.start(row);
+    },
+
+    /** Unlinks the account (credentials deleted) and leaves the session `disconnected`. */
+    async logout(row: SessionRow): Promise<void> {
+      const state = live.get(row.id);
+      if (state) {
+        forget(state);
+        try {
+          await state.engine.logout();
+        } catch (err) {
+          logFor(state.ref).warn({ err }, 'engine failed to log out; credentials are deleted anyway');
+        }
+      }
+      await deps.credentialsFor(row.id).clear();
+      const to = transition(state?.status ?? row.status, 'stopped');
+      await deps.sessions.update(row.companyId, row.id, {
+        qr: null,
+        qrExpiresAt: null,
+        ...(to ? { status: to } : {}),
+      });
+      if (to) {
+        deps.events.emit('session.status_changed', {
+          sessionId: row.id,
+          companyId: row.companyId,
+          status: to,
+        });
+      }
+    },
+
+    /** Stops the engine of a deleted session; nothing of it is written afterwards. */
+    async discard(sessionId: string): Promise<void> {
+      const state = live.get(sessionId);
+      if (state) {
+        await stopState(state);
+      }
+    },
+
+    /** The engine of a ready session, or 503. */
+    readyEngine(sessionId: string): WhatsAppEngine {
+      const state = live.get(sessionId);
+      if (state?.status !== 'ready') {
+        throw new ServiceUnavailableError(
+          'SESSION_NOT_READY',
+          `Session '${sessionId}' is not connected to WhatsApp`,
+        );
+      }
+      return state.engine;
+    },
+
+    /** The running engine, whatever its status (pairing needs one waiting for a link). */
+    runningEngine(sessionId: string): WhatsAppEngine | null {
+      return live.get(sessionId)?.engine ?? null;
+    },
+
+    isReady(sessionId: string): boolean {
+      return live.get(sessionId)?.status === 'ready';
+    },
+
+    /** The pending QR with its PNG, or null. */
+    qrOf(sessionId: string): QrView | null {
+      return live.get(sessionId)?.qr ?? null;
+    },
+
+    /** At boot: sessions that have credentials resume without a new QR; unfinished links show one. */
+    async resumeAll(): Promise<number> {
+      const rows = await deps.sessions.listResumable();
+      for (const row of rows) {
+        await startEngine(create(row));
+      }
+      return rows.length;
+    },
+
+    /** Stops every engine, keeping credentials; sessions resume on the next start. */
+    async shutdown(): Promise<void> {
+      shuttingDown = true;
+      const states = [...live.values()];
+      await Promise.all(states.map(stopState));
+      await Promise.all(states.map((s) => s.chain));
+    },
+
+    /** Waits until every event received so far has been handled (tests, shutdown). */
+    async settled(): Promise<void> {
+      await Promise.all([...live.values()].map((s) => s.chain));
+    },
+  };
+}
+
+export type SessionSupervisor = ReturnType<typeof createSessionSupervisor>;
