@@ -1,3 +1,5 @@
+import type { MessageStatus } from '../modules/chats/messages.table.js';
+import type { ChatDto, MessageDto } from '../modules/chats/presenters.js';
 import type { SessionStatus } from '../modules/sessions/session-status.js';
 
 /**
@@ -31,4 +33,19 @@ export interface DomainEvents {
   };
   /** A manager's rights on a session were granted, changed or revoked. */
   'access.changed': { companyId: string; sessionId: string; userId: string };
+  /** A new message in a chat: incoming, or sent from the linked phone itself (live, not history). */
+  'message.received': { companyId: string; sessionId: string; chat: ChatDto; message: MessageDto };
+  /** A message sent through the API was accepted by WhatsApp. */
+  'message.sent': { companyId: string; sessionId: string; chatId: string; message: MessageDto };
+  /** A message's delivery status changed (sent, delivered, read, played, failed). */
+  'message.status': {
+    companyId: string;
+    sessionId: string;
+    chatId: string;
+    messageId: string;
+    waMessageId: string;
+    status: MessageStatus;
+  };
+  /** A chat's counters or flags changed (read, archived, pinned). */
+  'chat.updated': { companyId: string; sessionId: string; chat: ChatDto };
 }
