@@ -86,3 +86,76 @@ export async function givenManager(
   }
   return { token: login.body.data.token, user: created.body.data, email, password };
 }
+
+export interface GivenSession {
+  id: string;
+  phoneNumber: string;
+}
+
+/** Creates a session through the API and, unless told otherwise, links it with the simulator's scan. */
+export async function givenSession(
+  app: TestApp,
+  company: GivenCompany,
+  options: { connected?: boolean; phoneNumber?: string } = {},
+): Promise<GivenSession> {
+  const created = await call(app, 'POST', '/api/whatsapp/sessions', {
+    token: company.token,
+    body: { name: 'Sales' },
+  });
+  if (created.status !== 201) {
+    throw new Error(`create session failed: ${created.status} ${JSON.stringify(created.body)}`);
+  }
+  const id: string = created.body.data.id;
+  if (options.connected === false) {
+    return { id, phoneNumber: '' };
+  }
+  const scan = await call(app, 'POST', `/api/simulator/sessions/${id}/scan`, {
+    token: company.token,
+    body: { phoneNumber: options.phoneNumber ?? '79990000001', displayName: 'Acme' },
+  });
+  if (scan.status !== 200) {
+    throw new Error(`scan failed: ${scan.status} ${JSON.stringify(scan.body)}`);
+  }
+  return { id, phoneNumber: scan.body.data.phoneNumber };
+}
+
+/** Grants a manager rights on a session through the admin API. */
+export async function givenGrant(
+  app: TestApp,
+  company: GivenCompany,
+  sessionId: string,
+  manager: GivenManager,
+  rights: { canRead: boolean; canWrite: boolean; canManageChats: boolean },
+): Promise<void> {
+  const res = await call(app, 'POST', `/api/whatsapp/sessions/${sessionId}/access`, {
+    token: company.token,
+    body: { managerId: manager.user.id, ...rights },
+  });
+  if (res.status !== 200) {
+    throw new Error(`grant failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+}
+
+/** A contact writes to the session (simulator). */
+export async function givenIncoming(
+  app: TestApp,
+  company: GivenCompany,
+  sessionId: string,
+  body: {
+    from: string;
+    text: string;
+    pushName?: string;
+    waMessageId?: string;
+    type?: string;
+    timestamp?: string;
+  },
+): Promise<string> {
+  const res = await call(app, 'POST', `/api/simulator/sessions/${sessionId}/incoming`, {
+    token: company.token,
+    body,
+  });
+  if (res.status !== 201) {
+    throw new Error(`incoming failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return res.body.data.waMessageId;
+}

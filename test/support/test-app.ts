@@ -8,8 +8,8 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 
-import { buildApp } from '../../src/app.js';
-import { type EnvInput, loadConfig } from '../../src/config.js';
+import { type App, buildApp } from '../../src/app.js';
+import { type Config, type EnvInput, loadConfig } from '../../src/config.js';
 import { type Database, fromPglite, fromPool } from '../../src/db/client.js';
 import { withDatabase } from './database-url.js';
 
@@ -58,24 +58,42 @@ export function testEnv(overrides: EnvInput = {}): EnvInput {
   };
 }
 
-export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
+export interface TestApp extends App {
+  config: Config;
+  database: Database;
+  /** Closes the app and drops its database. */
+  close(): Promise<void>;
+  /**
+   * Stops this instance as a server restart would (engines stopped, credentials kept) and starts a
+   * new one on the same database and configuration. This instance must not be used afterwards.
+   */
+  restart(): Promise<TestApp>;
+}
 
 /** The production app, on its own database, with the simulator engine. */
-export async function createTestApp(overrides: EnvInput = {}) {
+export async function createTestApp(overrides: EnvInput = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-test-data-'));
   const config = loadConfig(testEnv({ DATA_DIR: dataDir, ...overrides }));
   const { database, drop } = await openTestDatabase();
   const logger = pino({ level: config.log.level });
-  const app = await buildApp({ config, database, logger });
-  await app.modules.start();
-  return {
-    ...app,
-    config,
-    database,
-    async close() {
-      await app.http.close();
-      await drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+
+  const open = async (): Promise<TestApp> => {
+    const app = await buildApp({ config, database, logger });
+    await app.modules.start();
+    return {
+      ...app,
+      config,
+      database,
+      async close() {
+        await app.http.close();
+        await drop();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+      async restart() {
+        await app.http.close();
+        return open();
+      },
+    };
   };
+  return open();
 }

@@ -13,6 +13,7 @@ import {
   type SendTextInput,
   type WhatsAppEngine,
 } from '../engine.js';
+import { newWaMessageId } from '../message-id.js';
 
 /**
  * An in-process stand-in for WhatsApp: the simulated phone and network of every session. It
@@ -93,10 +94,6 @@ const MEDIA_SAMPLES: Partial<Record<MessageType, EngineMessage['media']>> = {
   location: { latitude: 55.7558, longitude: 37.6173 },
   contact: { vcard: 'BEGIN:VCARD\nVERSION:3.0\nFN:Ivan Petrov\nTEL;type=CELL:+79990001122\nEND:VCARD' },
 };
-
-export function newWaMessageId(): string {
-  return `3EB0${randomBytes(9).toString('hex').toUpperCase()}`;
-}
 
 export function createSimulatorNetwork(options: SimulatorOptions) {
   const phones = new Map<string, Phone>();

@@ -1,0 +1,194 @@
+import { and, desc, eq, ilike, inArray, lt, or, sql } from 'drizzle-orm';
+
+import type { Db, DbOrTx } from '../../db/client.js';
+import type { CursorPosition, PageQuery } from '../../http/pagination.js';
+import { offsetOf } from '../../http/pagination.js';
+import { type ChatRow, chats } from './chats.table.js';
+
+export interface ChatIdentity {
+  waChatId: string;
+  lid?: string | null;
+  phoneNumber?: string | null;
+  name?: string | null;
+  isGroup: boolean;
+}
+
+export interface ChatListFilter {
+  archived: boolean;
+  search?: string | undefined;
+}
+
+export type ChatPatch = Partial<Pick<ChatRow, 'archived' | 'pinned' | 'unreadCount' | 'name'>>;
+
+/** Escapes LIKE wildcards so a search for "50%" finds "50%". */
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export function createChatsRepository(db: Db) {
+  return {
+    /**
+     * Finds or creates the chats of a batch in one statement and returns them all. A name we did
+     * not have yet is filled in; one we have is kept unless the engine reports a new one.
+     */
+    async upsertMany(
+      companyId: string,
+      sessionId: string,
+      identities: ChatIdentity[],
+      tx: DbOrTx = db,
+    ): Promise<ChatRow[]> {
+      if (identities.length === 0) {
+        return [];
+      }
+      return tx
+        .insert(chats)
+        .values(
+          identities.map((c) => ({
+            companyId,
+            sessionId,
+            waChatId: c.waChatId,
+            lid: c.lid ?? null,
+            phoneNumber: c.phoneNumber ?? null,
+            name: c.name ?? null,
+            isGroup: c.isGroup,
+          })),
+        )
+        .onConflictDoUpdate({
+          target: [chats.sessionId, chats.waChatId],
+          set: {
+            name: sql`coalesce(excluded.name, ${chats.name})`,
+            lid: sql`coalesce(${chats.lid}, excluded.lid)`,
+            phoneNumber: sql`coalesce(${chats.phoneNumber}, excluded.phone_number)`,
+          },
+        })
+        .returning();
+    },
+
+    async find(
+      companyId: string,
+      sessionId: string,
+      chatId: string,
+      tx: DbOrTx = db,
+    ): Promise<ChatRow | undefined> {
+      const [row] = await tx
+        .select()
+        .from(chats)
+        .where(and(eq(chats.companyId, companyId), eq(chats.sessionId, sessionId), eq(chats.id, chatId)));
+      return row;
+    },
+
+    /** By WhatsApp id in either stored form (phone id or hidden id). */
+    async findByWaId(
+      companyId: string,
+      sessionId: string,
+      waId: string,
+      tx: DbOrTx = db,
+    ): Promise<ChatRow | undefined> {
+      const [row] = await tx
+        .select()
+        .from(chats)
+        .where(
+          and(
+            eq(chats.companyId, companyId),
+            eq(chats.sessionId, sessionId),
+            or(eq(chats.waChatId, waId), eq(chats.lid, waId)),
+          ),
+        )
+        .limit(1);
+      return row;
+    },
+
+    /**
+     * Newest activity first. Keyset on (last_activity_at, id) walks chats_list_idx, so a deep page
+     * costs what the first does; `page` is served by OFFSET for clients that want numbered pages.
+     */
+    async list(
+      companyId: string,
+      sessionId: string,
+      filter: ChatListFilter,
+      query: PageQuery,
+      after: CursorPosition | null,
+    ): Promise<ChatRow[]> {
+      const conditions = [
+        eq(chats.companyId, companyId),
+        eq(chats.sessionId, sessionId),
+        eq(chats.archived, filter.archived),
+      ];
+      if (filter.search) {
+        const pattern = likePattern(filter.search);
+        conditions.push(
+          or(ilike(chats.name, pattern), ilike(chats.phoneNumber, pattern), ilike(chats.waChatId, pattern))!,
+        );
+      }
+      if (after && typeof after.k === 'string') {
+        const at = new Date(after.k);
+        conditions.push(
+          or(lt(chats.lastActivityAt, at), and(eq(chats.lastActivityAt, at), lt(chats.id, after.id)))!,
+        );
+      }
+      return db
+        .select()
+        .from(chats)
+        .where(and(...conditions))
+        .orderBy(desc(chats.lastActivityAt), desc(chats.id))
+        .limit(query.limit + 1)
+        .offset(after ? 0 : offsetOf(query));
+    },
+
+    async update(companyId: string, sessionId: string, chatId: string, patch: ChatPatch, tx: DbOrTx = db) {
+      const [row] = await tx
+        .update(chats)
+        .set({ ...patch, updatedAt: new Date() })
+        .where(and(eq(chats.companyId, companyId), eq(chats.sessionId, sessionId), eq(chats.id, chatId)))
+        .returning();
+      return row;
+    },
+
+    /**
+     * Moves each chat's "last message" forward to the newest of the given messages (never back),
+     * and adds unread incoming messages, in one statement for the whole batch.
+     */
+    async applyNewMessages(
+      updates: {
+        chatId: string;
+        messageId: string;
+        body: string | null;
+        type: string;
+        fromMe: boolean;
+        at: Date;
+        unread: number;
+      }[],
+      tx: DbOrTx = db,
+    ): Promise<ChatRow[]> {
+      if (updates.length === 0) {
+        return [];
+      }
+      const rows = sql.join(
+        updates.map(
+          (u) =>
+            sql`(${u.chatId}::uuid, ${u.messageId}::uuid, ${u.body}::text, ${u.type}::text, ${u.fromMe}::boolean, ${u.at.toISOString()}::timestamptz, ${u.unread}::int)`,
+        ),
+        sql`, `,
+      );
+      const result = await tx.execute(sql`
+        update ${chats} as c set
+          last_message_id = case when c.last_message_at is null or v.at >= c.last_message_at then v.message_id else c.last_message_id end,
+          last_message_body = case when c.last_message_at is null or v.at >= c.last_message_at then left(v.body, 500) else c.last_message_body end,
+          last_message_type = case when c.last_message_at is null or v.at >= c.last_message_at then v.type else c.last_message_type end,
+          last_message_from_me = case when c.last_message_at is null or v.at >= c.last_message_at then v.from_me else c.last_message_from_me end,
+          last_message_at = greatest(c.last_message_at, v.at),
+          last_activity_at = greatest(c.last_activity_at, v.at),
+          unread_count = c.unread_count + v.unread,
+          archived = case when v.unread > 0 then false else c.archived end,
+          updated_at = now()
+        from (values ${rows}) as v(chat_id, message_id, body, type, from_me, at, unread)
+        where c.id = v.chat_id
+        returning c.id
+      `);
+      const ids = (result as { rows: { id: string }[] }).rows.map((r) => r.id);
+      return ids.length > 0 ? tx.select().from(chats).where(inArray(chats.id, ids)) : [];
+    },
+  };
+}
+
+export type ChatsRepository = ReturnType<typeof createChatsRepository>;

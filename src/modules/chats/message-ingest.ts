@@ -1,0 +1,230 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+
+import type { Db } from '../../db/client.js';
+import type { EventBus } from '../../events/event-bus.js';
+import type { EngineMessage } from '../engine/engine.js';
+import type { EngineHandlers, SessionRef } from '../sessions/session-supervisor.js';
+import { parseWaAddress } from './chat-id.js';
+import type { ChatIdentity, ChatsRepository } from './chats.repository.js';
+import { chats } from './chats.table.js';
+import type { MessagesRepository, NewMessage } from './messages.repository.js';
+import { messages } from './messages.table.js';
+import { toChatDto, toMessageDto } from './presenters.js';
+
+/** Kinds that are not conversation: they neither become a chat's last message nor count as unread. */
+const NOT_CONVERSATION = new Set(['reaction', 'system']);
+
+/** The chat identity a message belongs to: the phone form when known, with the hidden id beside it. */
+function identityOf(message: EngineMessage): ChatIdentity {
+  const ids = [message.chatWaId, message.chatAltWaId].filter((v): v is string => Boolean(v));
+  let waChatId: string | null = null;
+  let lid: string | null = null;
+  let phoneNumber: string | null = null;
+  for (const id of ids) {
+    const address = parseWaAddress(id);
+    if (address?.kind === 'lid') {
+      lid ??= address.lid;
+    } else if (address && !waChatId) {
+      waChatId = address.waChatId;
+      phoneNumber = address.kind === 'person' ? address.phoneNumber : null;
+    }
+  }
+  return {
+    waChatId: waChatId ?? lid ?? message.chatWaId,
+    lid,
+    phoneNumber,
+    name: message.isGroup
+      ? (message.chatName ?? null)
+      : message.fromMe
+        ? null
+        : (message.chatName ?? message.sender.name),
+    isGroup: message.isGroup,
+  };
+}
+
+/**
+ * Writes what engines report: message batches (live or history) in a few multi-row statements
+ * per batch, chat counters in the same transaction, status reports, identity merges. Emits the
+ * domain events after commit.
+ */
+export function createMessageIngest(deps: {
+  db: Db;
+  chats: ChatsRepository;
+  messages: MessagesRepository;
+  events: EventBus;
+  log: FastifyBaseLogger;
+}): Omit<EngineHandlers, 'ready'> {
+  return {
+    async messages(ref: SessionRef, source, batch) {
+      if (batch.length === 0) {
+        return;
+      }
+      const identities = new Map<string, ChatIdentity>();
+      const chatKeyOf = new Map<EngineMessage, string>();
+      for (const message of batch) {
+        const identity = identityOf(message);
+        chatKeyOf.set(message, identity.waChatId);
+        const known = identities.get(identity.waChatId);
+        identities.set(identity.waChatId, {
+          ...identity,
+          lid: known?.lid ?? identity.lid,
+          name: identity.name ?? known?.name ?? null,
+        });
+      }
+
+      const { inserted, touched } = await deps.db.transaction(async (tx) => {
+        const chatRows = await deps.chats.upsertMany(
+          ref.companyId,
+          ref.sessionId,
+          [...identities.values()],
+          tx,
+        );
+        const chatIdOf = new Map(chatRows.map((c) => [c.waChatId, c.id]));
+        const rows: NewMessage[] = batch.map((m) => ({
+          sessionId: ref.sessionId,
+          companyId: ref.companyId,
+          chatId: chatIdOf.get(chatKeyOf.get(m)!)!,
+          waMessageId: m.waMessageId,
+          fromMe: m.fromMe,
+          type: m.type,
+          body: m.body,
+          senderWaId: m.sender.waId,
+          senderPhone: m.sender.phoneNumber,
+          senderName: m.sender.name,
+          timestamp: m.timestamp,
+          status: m.fromMe ? (m.status ?? 'sent') : 'received',
+          quotedWaMessageId: m.quotedWaMessageId ?? null,
+          media: m.media ?? null,
+        }));
+        const inserted = await deps.messages.insertMany(rows, tx);
+
+        // One update per chat: its newest new message, and how many new incoming ones are unread.
+        const perChat = new Map<string, Parameters<ChatsRepository['applyNewMessages']>[0][number]>();
+        for (const row of inserted) {
+          if (NOT_CONVERSATION.has(row.type)) {
+            continue;
+          }
+          const unread = source === 'live' && !row.fromMe ? 1 : 0;
+          const current = perChat.get(row.chatId);
+          const newer = !current || row.timestamp >= current.at;
+          perChat.set(row.chatId, {
+            chatId: row.chatId,
+            messageId: newer ? row.id : current.messageId,
+            body: newer ? row.body : current.body,
+            type: newer ? row.type : current.type,
+            fromMe: newer ? row.fromMe : current.fromMe,
+            at: newer ? row.timestamp : current.at,
+            unread: (current?.unread ?? 0) + unread,
+          });
+        }
+        const updated = await deps.chats.applyNewMessages([...perChat.values()], tx);
+        const touched = new Map([...chatRows, ...updated].map((c) => [c.id, c]));
+        return { inserted, touched };
+      });
+
+      deps.log.debug(
+        { sessionId: ref.sessionId, source, received: batch.length, stored: inserted.length },
+        'messages saved',
+      );
+      if (source !== 'live') {
+        return;
+      }
+      for (const row of inserted) {
+        deps.log.debug({ sessionId: ref.sessionId, messageId: row.id, body: row.body }, 'message saved');
+        const chat = touched.get(row.chatId);
+        if (chat) {
+          deps.events.emit('message.received', {
+            ...ref,
+            chat: toChatDto(chat),
+            message: toMessageDto(row),
+          });
+        }
+      }
+    },
+
+    async statuses(ref, updates) {
+      const changed = await deps.messages.applyStatuses(ref.sessionId, updates);
+      for (const row of changed) {
+        deps.events.emit('message.status', {
+          ...ref,
+          chatId: row.chatId,
+          messageId: row.id,
+          waMessageId: row.waMessageId,
+          status: row.status,
+        });
+      }
+    },
+
+    /**
+     * The hidden id and the phone id are one person: one chat. A chat known only by the hidden
+     * id takes the phone id; if both chats exist, the hidden-id chat's messages move into the
+     * phone chat and it is removed, with counters added up.
+     */
+    async identity(ref, lid, phoneWaId) {
+      const phone = parseWaAddress(phoneWaId);
+      const hidden = parseWaAddress(lid);
+      if (phone?.kind !== 'person' || hidden?.kind !== 'lid') {
+        return;
+      }
+      const merged = await deps.db.transaction(async (tx) => {
+        const scope = and(eq(chats.companyId, ref.companyId), eq(chats.sessionId, ref.sessionId));
+        const [byLid] = await tx
+          .select()
+          .from(chats)
+          .where(and(scope, sql`(${chats.waChatId} = ${hidden.lid} or ${chats.lid} = ${hidden.lid})`));
+        const [byPhone] = await tx
+          .select()
+          .from(chats)
+          .where(and(scope, eq(chats.waChatId, phone.waChatId)));
+        if (!byLid || byLid.id === byPhone?.id) {
+          if (byPhone && !byPhone.lid) {
+            await tx.update(chats).set({ lid: hidden.lid }).where(eq(chats.id, byPhone.id));
+          }
+          return null;
+        }
+        if (!byPhone) {
+          const [row] = await tx
+            .update(chats)
+            .set({
+              waChatId: phone.waChatId,
+              phoneNumber: phone.phoneNumber,
+              lid: hidden.lid,
+              updatedAt: new Date(),
+            })
+            .where(eq(chats.id, byLid.id))
+            .returning();
+          return row ?? null;
+        }
+        await tx.update(messages).set({ chatId: byPhone.id }).where(eq(messages.chatId, byLid.id));
+        await tx.delete(chats).where(eq(chats.id, byLid.id));
+        const lidIsNewer = (byLid.lastMessageAt?.getTime() ?? 0) > (byPhone.lastMessageAt?.getTime() ?? 0);
+        const [row] = await tx
+          .update(chats)
+          .set({
+            lid: hidden.lid,
+            name: byPhone.name ?? byLid.name,
+            unreadCount: byPhone.unreadCount + byLid.unreadCount,
+            ...(lidIsNewer
+              ? {
+                  lastMessageId: byLid.lastMessageId,
+                  lastMessageBody: byLid.lastMessageBody,
+                  lastMessageType: byLid.lastMessageType,
+                  lastMessageFromMe: byLid.lastMessageFromMe,
+                  lastMessageAt: byLid.lastMessageAt,
+                  lastActivityAt: byLid.lastActivityAt,
+                }
+              : {}),
+            updatedAt: new Date(),
+          })
+          .where(eq(chats.id, byPhone.id))
+          .returning();
+        return row ?? null;
+      });
+      if (merged) {
+        deps.log.info({ sessionId: ref.sessionId, chatId: merged.id }, 'chat identities merged');
+        deps.events.emit('chat.updated', { ...ref, chat: toChatDto(merged) });
+      }
+    },
+  };
+}

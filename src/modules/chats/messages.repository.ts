@@ -1,0 +1,189 @@
+import { and, asc, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+
+import type { Db, DbOrTx } from '../../db/client.js';
+import type { CursorPosition, PageQuery } from '../../http/pagination.js';
+import { offsetOf } from '../../http/pagination.js';
+import type { DeliveryStatus } from '../engine/engine.js';
+import { type MessageRow, messages, type MessageStatus } from './messages.table.js';
+
+export type NewMessage = typeof messages.$inferInsert;
+
+/** How far along a message is; a status report never moves a message back. */
+const STATUS_RANK: Record<MessageStatus, number> = {
+  pending: 0,
+  failed: 0,
+  received: 1,
+  sent: 1,
+  delivered: 2,
+  read: 3,
+  played: 4,
+};
+
+/** Statuses a report of `status` may replace. */
+function replaceable(status: DeliveryStatus): MessageStatus[] {
+  return (Object.keys(STATUS_RANK) as MessageStatus[]).filter(
+    (s) => s !== 'received' && STATUS_RANK[s] < STATUS_RANK[status],
+  );
+}
+
+// Postgres allows 65535 bind parameters per statement; a message row binds about 20.
+const INSERT_CHUNK = 1000;
+
+export function createMessagesRepository(db: Db) {
+  return {
+    /** Inserts what is new; a message already stored (same session and WhatsApp id) is skipped. */
+    async insertMany(rows: NewMessage[], tx: DbOrTx = db): Promise<MessageRow[]> {
+      const inserted: MessageRow[] = [];
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        const chunk = rows.slice(i, i + INSERT_CHUNK);
+        inserted.push(
+          ...(await tx
+            .insert(messages)
+            .values(chunk)
+            .onConflictDoNothing({ target: [messages.sessionId, messages.waMessageId] })
+            .returning()),
+        );
+      }
+      return inserted;
+    },
+
+    async find(companyId: string, sessionId: string, messageId: string, tx: DbOrTx = db) {
+      const [row] = await tx
+        .select()
+        .from(messages)
+        .where(
+          and(
+            eq(messages.companyId, companyId),
+            eq(messages.sessionId, sessionId),
+            eq(messages.id, messageId),
+          ),
+        );
+      return row;
+    },
+
+    /** Newest first, keyset on (timestamp, id) over messages_chat_list_idx. */
+    async list(chatId: string, query: PageQuery, after: CursorPosition | null): Promise<MessageRow[]> {
+      const scope = eq(messages.chatId, chatId);
+      const where =
+        after && typeof after.k === 'string'
+          ? and(
+              scope,
+              or(
+                lt(messages.timestamp, new Date(after.k)),
+                and(eq(messages.timestamp, new Date(after.k)), lt(messages.id, after.id)),
+              ),
+            )
+          : scope;
+      return db
+        .select()
+        .from(messages)
+        .where(where)
+        .orderBy(desc(messages.timestamp), desc(messages.id))
+        .limit(query.limit + 1)
+        .offset(after ? 0 : offsetOf(query));
+    },
+
+    /**
+     * Applies status reports forward-only and returns the messages that changed. Reports for
+     * messages we do not have (sent before the session was linked) are ignored.
+     */
+    async applyStatuses(
+      sessionId: string,
+      updates: { waMessageId: string; status: DeliveryStatus }[],
+      tx: DbOrTx = db,
+    ): Promise<MessageRow[]> {
+      const changed: MessageRow[] = [];
+      for (const update of updates) {
+        const [row] = await tx
+          .update(messages)
+          .set({ status: update.status, error: null })
+          .where(
+            and(
+              eq(messages.sessionId, sessionId),
+              eq(messages.waMessageId, update.waMessageId),
+              inArray(messages.status, replaceable(update.status)),
+            ),
+          )
+          .returning();
+        if (row) {
+          changed.push(row);
+        }
+      }
+      return changed;
+    },
+
+    /** The oldest pending send of the session, due now. */
+    async nextPending(sessionId: string, now: Date): Promise<MessageRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(messages)
+        .where(
+          and(
+            eq(messages.sessionId, sessionId),
+            eq(messages.status, 'pending'),
+            or(sql`${messages.nextAttemptAt} is null`, lte(messages.nextAttemptAt, now)),
+          ),
+        )
+        .orderBy(asc(messages.id))
+        .limit(1);
+      return row;
+    },
+
+    /** The oldest pending send of the session, due or not (the head of its queue). */
+    async headOfQueue(sessionId: string): Promise<MessageRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(messages)
+        .where(and(eq(messages.sessionId, sessionId), eq(messages.status, 'pending')))
+        .orderBy(asc(messages.id))
+        .limit(1);
+      return row;
+    },
+
+    /** Sessions that have something waiting to be sent. */
+    async sessionsWithPending(): Promise<string[]> {
+      const rows = await db
+        .selectDistinct({ sessionId: messages.sessionId })
+        .from(messages)
+        .where(eq(messages.status, 'pending'));
+      return rows.map((r) => r.sessionId);
+    },
+
+    async markSent(messageId: string): Promise<MessageRow | undefined> {
+      const [row] = await db
+        .update(messages)
+        .set({ status: 'sent', error: null, nextAttemptAt: null })
+        .where(and(eq(messages.id, messageId), eq(messages.status, 'pending')))
+        .returning();
+      return row;
+    },
+
+    async markFailed(messageId: string, error: string): Promise<MessageRow | undefined> {
+      const [row] = await db
+        .update(messages)
+        .set({ status: 'failed', error, nextAttemptAt: null })
+        .where(and(eq(messages.id, messageId), eq(messages.status, 'pending')))
+        .returning();
+      return row;
+    },
+
+    async scheduleRetry(messageId: string, attempts: number, at: Date, error: string): Promise<void> {
+      await db
+        .update(messages)
+        .set({ attempts, nextAttemptAt: at, error })
+        .where(and(eq(messages.id, messageId), eq(messages.status, 'pending')));
+    },
+
+    /** Incoming messages of a chat not yet marked read; they become read. */
+    async markChatRead(chatId: string, tx: DbOrTx = db): Promise<string[]> {
+      const rows = await tx
+        .update(messages)
+        .set({ status: 'read' })
+        .where(and(eq(messages.chatId, chatId), eq(messages.fromMe, false), eq(messages.status, 'received')))
+        .returning({ waMessageId: messages.waMessageId });
+      return rows.map((r) => r.waMessageId);
+    },
+  };
+}
+
+export type MessagesRepository = ReturnType<typeof createMessagesRepository>;
