@@ -160,7 +160,7 @@ CREATE INDEX "chats_list_idx" ON "chats" USING btree ("session_id","archived","l
 CREATE INDEX "chats_company_id_idx" ON "chats" USING btree ("company_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "messages_session_wa_message_id_key" ON "messages" USING btree ("session_id","wa_message_id");--> statement-breakpoint
 CREATE INDEX "messages_chat_list_idx" ON "messages" USING btree ("chat_id","timestamp" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "messages_company_timestamp_idx" ON "messages" USING btree ("company_id","timestamp","from_me");--> statement-breakpoint
+CREATE INDEX "messages_company_timestamp_idx" ON "messages" USING btree ("company_id","timestamp","from_me","type");--> statement-breakpoint
 CREATE INDEX "messages_pending_idx" ON "messages" USING btree ("session_id","id") WHERE "messages"."status" = 'pending';--> statement-breakpoint
 CREATE INDEX "messages_sent_by_user_id_idx" ON "messages" USING btree ("sent_by_user_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "companies_external_id_key" ON "companies" USING btree ("external_id");--> statement-breakpoint

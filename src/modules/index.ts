@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Authenticate } from '../http/auth.js';
+import { createIdempotencyStore } from '../http/idempotency.js';
 import type { ApiApp } from '../http/types.js';
 import { createCipher } from '../shared/cipher.js';
 import { createAccessRepository } from './access/access.repository.js';
@@ -19,6 +20,12 @@ import { createAuthenticator } from './auth/authenticator.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPasswordHasher } from './auth/passwords.js';
 import { createTokens } from './auth/tokens.js';
+import { createChatsRepository } from './chats/chats.repository.js';
+import { chatsRoutes } from './chats/chats.routes.js';
+import { createChatsService } from './chats/chats.service.js';
+import { createMessageIngest } from './chats/message-ingest.js';
+import { createMessagesRepository } from './chats/messages.repository.js';
+import { createSender } from './chats/sender.js';
 import { managersRoutes } from './companies/managers.routes.js';
 import { createManagersService } from './companies/managers.service.js';
 import { createUsersRepository } from './companies/users.repository.js';
@@ -30,6 +37,9 @@ import { createSessionSupervisor } from './sessions/session-supervisor.js';
 import { createSessionsRepository } from './sessions/sessions.repository.js';
 import { sessionsRoutes } from './sessions/sessions.routes.js';
 import { createSessionsService } from './sessions/sessions.service.js';
+import { createStatsRepository } from './stats/stats.repository.js';
+import { statsRoutes } from './stats/stats.routes.js';
+import { createStatsService } from './stats/stats.service.js';
 
 export interface ModuleDeps {
   config: Config;
@@ -81,6 +91,26 @@ export function createModules({ config, database, events, log, version }: Module
     engine: wa.engine,
     sessionsPerCompany: wa.sessionsPerCompany,
   });
+  const chatsRepo = createChatsRepository(db);
+  const messagesRepo = createMessagesRepository(db);
+  const sender = createSender({ db, messages: messagesRepo, supervisor, events, log, policy: wa.sending });
+  supervisor.setHandlers({
+    ...createMessageIngest({ db, chats: chatsRepo, messages: messagesRepo, events, log }),
+    ready: (ref) => sender.kick(ref),
+  });
+  events.on('session.deleted', ({ sessionId }) => sender.forget(sessionId));
+  const chats = createChatsService({
+    db,
+    chats: chatsRepo,
+    messages: messagesRepo,
+    policy,
+    supervisor,
+    sender,
+    idempotency: createIdempotencyStore(db),
+    audit,
+    events,
+    log,
+  });
   const access = createAccessService({
     db,
     access: createAccessRepository(db),
@@ -89,13 +119,16 @@ export function createModules({ config, database, events, log, version }: Module
     audit,
     events,
   });
+  const stats = createStatsService({ stats: createStatsRepository(db) });
 
   return {
     authenticate,
     tokens,
+    events,
     policy,
     supervisor,
-    services: { auth, managers, audit, sessions, access },
+    sender,
+    services: { auth, managers, audit, sessions, access, chats },
     /** Starts background work: engines of sessions that were running resume without a new QR. */
     async start() {
       const resumed = await supervisor.resumeAll();
@@ -103,6 +136,7 @@ export function createModules({ config, database, events, log, version }: Module
     },
     /** Stops engines (credentials kept) once no request is in flight. */
     async stop() {
+      sender.stop();
       await supervisor.shutdown();
     },
     /** Registers every module's routes on the /api scope. */
@@ -113,6 +147,8 @@ export function createModules({ config, database, events, log, version }: Module
       auditRoutes(api, audit);
       sessionsRoutes(api, sessions);
       accessRoutes(api, access);
+      chatsRoutes(api, chats);
+      statsRoutes(api, stats);
       if (engine.simulator) {
         simulatorRoutes(api, {
           network: engine.simulator,

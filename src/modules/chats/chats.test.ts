@@ -119,6 +119,41 @@ describe('incoming messages', () => {
   });
 });
 
+describe('history import', () => {
+  it("stores a linked phone's history once, with chats, counts and order, and no unread badge", async () => {
+    const company = await givenCompany(app);
+    const session = await givenSession(app, company);
+    const events: unknown[] = [];
+    const off = app.modules.events.on('session.history_progress', (e) => events.push(e));
+    const body = { chats: 12, messagesPerChat: 40, batchSize: 100 };
+    const res = await call(app, 'POST', `/api/simulator/sessions/${session.id}/history`, {
+      token: company.token,
+      body,
+    });
+    off();
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual({ chats: 12, messages: 480 });
+    expect(events).toHaveLength(5);
+    expect(events.at(-1)).toMatchObject({ sessionId: session.id, progress: 100, messages: 480 });
+
+    // The phone sends the same history again (it does after a re-link): nothing doubles.
+    await call(app, 'POST', `/api/simulator/sessions/${session.id}/history`, { token: company.token, body });
+
+    const chats = (await chatsOf(company.token, session.id, '?limit=200')).body.data;
+    expect(chats).toHaveLength(12);
+    expect(chats.every((c: any) => c.unreadCount === 0)).toBe(true);
+    expect(chats[0]).toMatchObject({
+      name: 'Contact 12',
+      lastMessage: { body: 'History message 40 with contact 12' },
+    });
+
+    const messages = (await messagesOf(company.token, session.id, chats[0].id, '?limit=200')).body.data;
+    expect(messages).toHaveLength(40);
+    expect(messages[0].body).toBe('History message 40 with contact 12');
+    expect(messages.filter((m: any) => m.fromMe)).toHaveLength(13);
+  });
+});
+
 describe('sending', () => {
   it('accepts at once as pending, then delivers once and reports sent', async () => {
     const company = await givenCompany(app);

@@ -123,8 +123,14 @@ export function createMessageIngest(deps: {
         return { inserted, touched };
       });
 
-      deps.log.debug(
-        { sessionId: ref.sessionId, source, received: batch.length, stored: inserted.length },
+      deps.log.info(
+        {
+          companyId: ref.companyId,
+          sessionId: ref.sessionId,
+          source,
+          received: batch.length,
+          stored: inserted.length,
+        },
         'messages saved',
       );
       if (source !== 'live') {

@@ -71,8 +71,8 @@ export const messages = pgTable(
     uniqueIndex('messages_session_wa_message_id_key').on(t.sessionId, t.waMessageId),
     // The message list of a chat, newest first, keyset on (timestamp, id).
     index('messages_chat_list_idx').on(t.chatId, t.timestamp.desc(), t.id.desc()),
-    // Stats: a company's messages by day and direction, index-only.
-    index('messages_company_timestamp_idx').on(t.companyId, t.timestamp, t.fromMe),
+    // Stats: a company's messages by day, direction and kind, counted from the index alone.
+    index('messages_company_timestamp_idx').on(t.companyId, t.timestamp, t.fromMe, t.type),
     // The sender's queue: what is still to be sent, per session, in order.
     index('messages_pending_idx')
       .on(t.sessionId, t.id)

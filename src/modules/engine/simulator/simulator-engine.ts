@@ -55,6 +55,13 @@ export interface IncomingInput {
   timestamp?: Date | undefined;
 }
 
+export interface HistoryInput {
+  chats: number;
+  messagesPerChat: number;
+  /** Messages per history batch (WhatsApp sends history in chunks). */
+  batchSize: number;
+}
+
 interface Account {
   phoneNumber: string;
   displayName: string | null;
@@ -218,6 +225,61 @@ export function createSimulatorNetwork(options: SimulatorOptions) {
         await p.engine.drop('network unreachable', false);
       }
       return { ...p.faults };
+    },
+
+    /**
+     * The linked phone sends its chat history, as WhatsApp does after linking: batches of
+     * messages (both directions) with progress reports. Returns how many messages were sent.
+     */
+    history(sessionId: string, input: HistoryInput): { chats: number; messages: number } {
+      const p = phone(sessionId);
+      if (p.engine?.state() !== 'ready') {
+        throw new ConflictError('NOT_CONNECTED', `Session '${sessionId}' is not connected`);
+      }
+      const total = input.chats * input.messagesPerChat;
+      const start = Date.now() - total * 1000;
+      const batches: EngineMessage[][] = [];
+      let batch: EngineMessage[] = [];
+      for (let c = 0; c < input.chats; c++) {
+        const phoneNumber = `7900${String(c).padStart(7, '0')}`;
+        const chatWaId = `${phoneNumber}@c.us`;
+        for (let m = 0; m < input.messagesPerChat; m++) {
+          const fromMe = m % 3 === 2;
+          batch.push({
+            waMessageId: `HIST${sessionId.slice(0, 8).toUpperCase()}${String(c * input.messagesPerChat + m).padStart(10, '0')}`,
+            chatWaId,
+            fromMe,
+            type: 'text',
+            body: `History message ${m + 1} with contact ${c + 1}`,
+            timestamp: new Date(start + (c * input.messagesPerChat + m) * 1000),
+            sender: fromMe
+              ? { waId: null, phoneNumber: null, name: null }
+              : { waId: chatWaId, phoneNumber, name: `Contact ${c + 1}` },
+            chatName: `Contact ${c + 1}`,
+            isGroup: false,
+            status: fromMe ? 'read' : null,
+          });
+          if (batch.length === input.batchSize) {
+            batches.push(batch);
+            batch = [];
+          }
+        }
+      }
+      if (batch.length > 0) {
+        batches.push(batch);
+      }
+      let sent = 0;
+      for (const messages of batches) {
+        sent += messages.length;
+        p.engine.emit({ type: 'messages', source: 'history', messages });
+        p.engine.emit({
+          type: 'history_progress',
+          progress: Math.round((sent / Math.max(1, total)) * 100),
+          chats: input.chats,
+          messages: sent,
+        });
+      }
+      return { chats: input.chats, messages: total };
     },
 
     /** Forgets a deleted session's phone. */

@@ -60,6 +60,15 @@ const FaultsBody = z
   })
   .meta({ id: 'SimulatorFaults' });
 
+const HistoryBody = z
+  .strictObject({
+    chats: z.number().int().min(1).max(10_000),
+    messagesPerChat: z.number().int().min(1).max(10_000),
+    batchSize: z.number().int().min(1).max(10_000).optional(),
+  })
+  .refine((b) => b.chats * b.messagesPerChat <= 1_000_000, { message: 'at most 1,000,000 messages' })
+  .meta({ id: 'SimulatorHistory' });
+
 const Outgoing = z.object({
   waMessageId: z.string(),
   to: z.string(),
@@ -177,6 +186,29 @@ export function simulatorRoutes(
       await network.drop(req.params.sessionId, req.body ?? {});
       await deps.settled();
       return ok({ sessionId: req.params.sessionId, loggedOut: req.body?.loggedOut ?? false });
+    },
+  );
+
+  app.post(
+    '/simulator/sessions/:sessionId/history',
+    {
+      preHandler: adminOnly,
+      schema: {
+        tags,
+        summary: 'The linked phone sends its chat history in batches (with whatsapp:history_progress)',
+        params: SessionParams,
+        body: HistoryBody,
+        response: {
+          200: envelope(z.object({ chats: z.number(), messages: z.number() })),
+          ...errors(400, 401, 403, 404, 409),
+        },
+      },
+    },
+    async (req) => {
+      await deps.requireSession(req.actor, req.params.sessionId);
+      const result = network.history(req.params.sessionId, { batchSize: 500, ...req.body });
+      await deps.settled();
+      return ok(result);
     },
   );
 
