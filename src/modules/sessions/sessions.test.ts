@@ -1,12 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { call, givenCompany, givenManager } from '../../../test/support/factories.js';
+import { call, givenCompany, givenManager, givenSession } from '../../../test/support/factories.js';
 import { createTestApp, type TestApp } from '../../../test/support/test-app.js';
+import { waitFor } from '../../../test/support/wait.js';
 
 let app: TestApp;
 
 beforeAll(async () => {
-  app = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000', SESSIONS_PER_COMPANY: '3' });
+  app = await createTestApp({
+    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+    SESSIONS_PER_COMPANY: '3',
+    RECONNECT_MIN_DELAY: '10ms',
+    RECONNECT_MAX_DELAY: '40ms',
+    RECONNECT_MAX_ATTEMPTS: '3',
+  });
 });
 afterAll(async () => {
   await app.close();
@@ -126,5 +133,109 @@ describe('sessions', () => {
     expect(
       (await call(app, 'GET', `/api/whatsapp/sessions/${session.id}`, { token: company.token })).status,
     ).toBe(404);
+  });
+
+  const statusOf = async (token: string, id: string) =>
+    (await call(app, 'GET', `/api/whatsapp/sessions/${id}`, { token })).body.data;
+
+  it('reconnects by itself after a dropped connection', async () => {
+    const company = await givenCompany(app);
+    const session = await givenSession(app, company);
+    const drop = await call(app, 'POST', `/api/simulator/sessions/${session.id}/drop`, {
+      token: company.token,
+      body: { reason: 'stream errored' },
+    });
+    expect(drop.status).toBe(200);
+    const back = await waitFor('ready again', async () => {
+      const s = await statusOf(company.token, session.id);
+      return s.status === 'ready' ? s : null;
+    });
+    expect(back.lastError).toBeNull();
+  });
+
+  it('ends logged out, without credentials, when the phone unlinks; reconnect shows a new QR', async () => {
+    const company = await givenCompany(app);
+    const session = await givenSession(app, company);
+    await call(app, 'POST', `/api/simulator/sessions/${session.id}/drop`, {
+      token: company.token,
+      body: { loggedOut: true },
+    });
+    const out = await statusOf(company.token, session.id);
+    expect(out).toMatchObject({ status: 'logged_out', lastError: 'logged out from the phone' });
+    expect(await app.modules.supervisor.runningEngine(session.id)).toBeNull();
+
+    await call(app, 'POST', `/api/whatsapp/sessions/${session.id}/reconnect`, { token: company.token });
+    const qr = await call(app, 'GET', `/api/whatsapp/sessions/${session.id}/qr`, { token: company.token });
+    expect(qr.body.data.status).toBe('qr');
+    expect(qr.body.data.qrCode).toMatch(/^data:image\/png;base64,/);
+  });
+
+  it('gives up after repeated failures and ends failed with the reason, not in a loop', async () => {
+    const company = await givenCompany(app);
+    const session = await givenSession(app, company);
+    await call(app, 'POST', `/api/simulator/sessions/${session.id}/faults`, {
+      token: company.token,
+      body: { offline: true },
+    });
+    const failed = await waitFor('failed', async () => {
+      const s = await statusOf(company.token, session.id);
+      return s.status === 'failed' ? s : null;
+    });
+    expect(failed.lastError).toMatch(/after 3 attempts: network unreachable/);
+
+    // An admin brings it back once the network is there again.
+    await call(app, 'POST', `/api/simulator/sessions/${session.id}/faults`, {
+      token: company.token,
+      body: { offline: false },
+    });
+    await call(app, 'POST', `/api/whatsapp/sessions/${session.id}/reconnect`, { token: company.token });
+    await waitFor('ready', async () => (await statusOf(company.token, session.id)).status === 'ready');
+  });
+
+  it('gives a pairing code while waiting for a link, and refuses one when linked', async () => {
+    const company = await givenCompany(app);
+    const waiting = await givenSession(app, company, { connected: false });
+    const code = await call(app, 'POST', `/api/whatsapp/sessions/${waiting.id}/pairing-code`, {
+      token: company.token,
+      body: { phoneNumber: '+7 999 000-11-22' },
+    });
+    expect(code.status).toBe(200);
+    expect(code.body.data.code).toMatch(/^[A-Z0-9]{8}$/);
+    const bad = await call(app, 'POST', `/api/whatsapp/sessions/${waiting.id}/pairing-code`, {
+      token: company.token,
+      body: { phoneNumber: 'call me' },
+    });
+    expect(bad.status).toBe(400);
+
+    const linked = await givenSession(app, company);
+    const refused = await call(app, 'POST', `/api/whatsapp/sessions/${linked.id}/pairing-code`, {
+      token: company.token,
+      body: { phoneNumber: '79990001122' },
+    });
+    expect(refused.status).toBe(409);
+  });
+
+  it('refuses bad input with 400 and creates nothing', async () => {
+    const company = await givenCompany(app);
+    for (const body of [{ name: '' }, { name: 'x'.repeat(101) }, { name: 5 }, { name: 'ok', extra: true }]) {
+      const res = await call(app, 'POST', '/api/whatsapp/sessions', { token: company.token, body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+    expect(
+      (await call(app, 'GET', '/api/whatsapp/sessions/not-a-uuid', { token: company.token })).status,
+    ).toBe(400);
+    const grant = await call(
+      app,
+      'POST',
+      `/api/whatsapp/sessions/${(await givenSession(app, company, { connected: false })).id}/access`,
+      {
+        token: company.token,
+        body: { managerId: company.user.id, canRead: false, canWrite: true, canManageChats: false },
+      },
+    );
+    expect(grant.status).toBe(400);
+    expect(
+      (await call(app, 'GET', '/api/whatsapp/sessions', { token: company.token })).body.data,
+    ).toHaveLength(1);
   });
 });
