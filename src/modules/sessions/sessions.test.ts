@@ -162,7 +162,7 @@ describe('sessions', () => {
     });
     const out = await statusOf(company.token, session.id);
     expect(out).toMatchObject({ status: 'logged_out', lastError: 'logged out from the phone' });
-    expect(await app.modules.supervisor.runningEngine(session.id)).toBeNull();
+    expect(app.modules.supervisor.runningEngine(session.id)).toBeNull();
 
     await call(app, 'POST', `/api/whatsapp/sessions/${session.id}/reconnect`, { token: company.token });
     const qr = await call(app, 'GET', `/api/whatsapp/sessions/${session.id}/qr`, { token: company.token });
