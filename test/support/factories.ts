@@ -148,6 +148,7 @@ export async function givenIncoming(
     waMessageId?: string;
     type?: string;
     timestamp?: string;
+    fromMe?: boolean;
   },
 ): Promise<string> {
   const res = await call(app, 'POST', `/api/simulator/sessions/${sessionId}/incoming`, {

@@ -86,6 +86,25 @@ describe('incoming messages', () => {
     }
   });
 
+  it('stores messages written on the phone itself as outgoing, without an unread badge', async () => {
+    const company = await givenCompany(app);
+    const session = await givenSession(app, company);
+    await givenIncoming(app, company, session.id, {
+      from: '79991234567',
+      text: 'sent from my phone',
+      fromMe: true,
+    });
+    const chat = (await chatsOf(company.token, session.id)).body.data[0];
+    expect(chat).toMatchObject({ unreadCount: 0, lastMessage: { fromMe: true, body: 'sent from my phone' } });
+    const [message] = (await messagesOf(company.token, session.id, chat.id)).body.data;
+    expect(message).toMatchObject({
+      fromMe: true,
+      direction: 'outgoing',
+      status: 'sent',
+      sentByUserId: null,
+    });
+  });
+
   it('stores a redelivered message once', async () => {
     const company = await givenCompany(app);
     const session = await givenSession(app, company);

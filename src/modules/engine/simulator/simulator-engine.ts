@@ -53,6 +53,8 @@ export interface IncomingInput {
   type?: MessageType | undefined;
   waMessageId?: string | undefined;
   timestamp?: Date | undefined;
+  /** The linked phone itself wrote this to `from` (WhatsApp reports our own messages too). */
+  fromMe?: boolean | undefined;
 }
 
 export interface HistoryInput {
@@ -167,15 +169,17 @@ export function createSimulatorNetwork(options: SimulatorOptions) {
         address.kind === 'person'
           ? { waId: address.waChatId, phoneNumber: address.phoneNumber, name: input.pushName ?? null }
           : { waId: null, phoneNumber: null, name: input.pushName ?? null };
+      const fromMe = input.fromMe ?? false;
       const message: EngineMessage = {
         waMessageId: input.waMessageId ?? newWaMessageId(),
         chatWaId: address.waChatId,
-        fromMe: false,
+        fromMe,
+        status: fromMe ? 'sent' : null,
         type,
         body: input.text,
         timestamp: input.timestamp ?? new Date(),
-        sender,
-        chatName: address.kind === 'person' ? (input.pushName ?? null) : null,
+        sender: fromMe ? { waId: null, phoneNumber: null, name: null } : sender,
+        chatName: address.kind === 'person' && !fromMe ? (input.pushName ?? null) : null,
         isGroup: address.kind === 'group',
         media: MEDIA_SAMPLES[type] ?? null,
       };

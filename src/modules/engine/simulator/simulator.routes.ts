@@ -38,6 +38,7 @@ const IncomingBody = z
     type: z.enum(MESSAGE_TYPES).optional(),
     waMessageId: z.string().trim().min(1).max(128).optional(),
     timestamp: z.iso.datetime({ offset: true }).optional(),
+    fromMe: z.boolean().optional().meta({ description: 'the linked phone itself wrote this to `from`' }),
   })
   .meta({ id: 'SimulatorIncoming' });
 
