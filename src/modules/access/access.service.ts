@@ -2,7 +2,7 @@ import type { Db } from '../../db/client.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { Actor } from '../../shared/actor.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { managerNotFound } from '../companies/user-errors.js';
+import { requireManager } from '../companies/user-errors.js';
 import type { UsersRepository } from '../companies/users.repository.js';
 import type { AccessRepository } from './access.repository.js';
 import type { GrantInput } from './access.schemas.js';
@@ -17,13 +17,7 @@ export function createAccessService(deps: {
   audit: AuditService;
   events: EventBus;
 }) {
-  const loadManager = async (actor: Actor, managerId: string) => {
-    const user = await deps.users.findById(actor.companyId, managerId);
-    if (user?.role !== 'manager') {
-      throw managerNotFound(managerId);
-    }
-    return user;
-  };
+  const loadManager = (actor: Actor, managerId: string) => requireManager(deps.users, actor, managerId);
 
   return {
     /** Grants or updates a manager's rights (all false revokes). Takes effect at once, sockets included. */

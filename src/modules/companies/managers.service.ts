@@ -8,7 +8,7 @@ import type { AuditAction, AuditService } from '../audit/audit.service.js';
 import type { PasswordHasher } from '../auth/passwords.js';
 import type { CreateManagerInput, UpdateManagerInput } from './managers.schemas.js';
 import { toUserDto } from './presenters.js';
-import { emailTakenError, managerNotFound } from './user-errors.js';
+import { emailTakenError, managerNotFound, requireManager } from './user-errors.js';
 import type { UserPatch, UsersRepository } from './users.repository.js';
 
 /** Admins manage the managers of their own company; every lookup is scoped to actor.companyId. */
@@ -19,13 +19,7 @@ export function createManagersService(deps: {
   hasher: PasswordHasher;
   events: EventBus;
 }) {
-  const loadManager = async (actor: Actor, managerId: string) => {
-    const user = await deps.users.findById(actor.companyId, managerId);
-    if (user?.role !== 'manager') {
-      throw managerNotFound(managerId);
-    }
-    return user;
-  };
+  const loadManager = (actor: Actor, managerId: string) => requireManager(deps.users, actor, managerId);
 
   const rethrowEmailTaken = (email: string | undefined) => (err: unknown) => {
     if (email && isUniqueViolation(err)) {
