@@ -22,6 +22,7 @@ import { useAuthentication } from './http/auth.js';
 import { errorHandler } from './http/error-handler.js';
 import type { ApiApp } from './http/types.js';
 import { createModules, type Modules } from './modules/index.js';
+import { attachRealtime } from './modules/realtime/realtime.js';
 
 export interface AppDeps {
   config: Config;
@@ -116,6 +117,17 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<A
     },
     { prefix: '/api' },
   );
+
+  const realtime = attachRealtime(app.server, {
+    authenticate: modules.authenticate,
+    policy: modules.policy,
+    events,
+    log: app.log,
+    corsOrigins: config.http.corsOrigins,
+    trustProxy: config.http.trustProxy,
+  });
+  // Sockets close before the HTTP server does (it would wait for them forever) and before engines stop.
+  app.addHook('preClose', () => realtime.close());
 
   return { http: app, modules };
 }

@@ -41,7 +41,7 @@ describe('paced sending', () => {
   it('sends a burst at once and keeps the rest pending until their turn, refusing none', async () => {
     const company = await givenCompany(app);
     const session = await givenSession(app, company);
-    const accepted = [];
+    const accepted: any[] = [];
     for (const text of ['one', 'two', 'three']) {
       const res = await call(app, 'POST', `/api/whatsapp/sessions/${session.id}/chats/79991234567/send`, {
         token: company.token,

@@ -1,0 +1,341 @@
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+
+import type { FastifyBaseLogger } from 'fastify';
+import { type ExtendedError, Server, type Socket } from 'socket.io';
+
+import type { EventBus } from '../../events/event-bus.js';
+import { type Authenticate, bearerToken } from '../../http/auth.js';
+import { UnauthorizedError } from '../../http/errors.js';
+import type { Actor } from '../../shared/actor.js';
+import type { AccessPolicy } from '../access/policy.js';
+import { type Io, ioOutbox, type Outbox, type ServerEvent, subscribeFanOut } from './fan-out.js';
+import { type RoomMember, rooms, roomsFor, setRooms } from './rooms.js';
+import type {
+  ClientToServerEvents,
+  InterServerEvents,
+  ServerToClientEvents,
+  SocketData,
+} from './socket-events.js';
+
+/** How long a dropped client's rooms and missed events are kept for it to resume. */
+export const MAX_DISCONNECTION_MS = 2 * 60 * 1000;
+/** How long a user's "rights changed" mark must outlive any socket state computed before it. */
+const CHANGE_MEMORY_MS = MAX_DISCONNECTION_MS + 60_000;
+
+export interface RealtimeDeps {
+  /** The same token check as HTTP. */
+  authenticate: Authenticate;
+  policy: Pick<AccessPolicy, 'visibleSessions'>;
+  events: EventBus;
+  log: FastifyBaseLogger;
+  /** The HTTP CORS origins; none → same-origin only. */
+  corsOrigins: string[];
+  /** Behind a trusted proxy, the same-origin check reads X-Forwarded-Host. */
+  trustProxy: boolean;
+}
+
+export interface Realtime {
+  io: Io;
+  /** Disconnects every socket and stops the engine.io server. */
+  close(): Promise<void>;
+}
+
+/** Events of a session whose rights are being re-read for a user (see `holds`). */
+interface Hold {
+  /** The clock at the first change held: sockets whose rooms are older missed the events. */
+  since: number;
+  sessions: Set<string>;
+  events: { audience: 'members' | 'readers'; sessionId: string; event: ServerEvent; payload: unknown }[];
+}
+const MAX_HELD = 1000;
+
+type AnySocket = RoomMember & {
+  id: string;
+  data: Partial<SocketData>;
+  handshake: Socket['handshake'];
+  disconnect(close?: boolean): unknown;
+};
+
+/**
+ * Attaches socket.io to the HTTP server. Authorization is room membership (rooms.ts): the handshake
+ * refuses bad tokens, each connection (fresh or recovered) gets the rooms the access policy allows,
+ * and a change of rights or of the user recomputes the rooms of that user's sockets at once.
+ */
+export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime {
+  const log = deps.log.child({ module: 'realtime' });
+  const cors = deps.corsOrigins;
+  const io: Io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(
+    server,
+    {
+      serveClient: false,
+      // Clients send nothing but the handshake; a large token still fits.
+      maxHttpBufferSize: 64 * 1024,
+      connectionStateRecovery: { maxDisconnectionDuration: MAX_DISCONNECTION_MS, skipMiddlewares: false },
+      ...(cors.length > 0 ? { cors: { origin: cors.includes('*') ? true : cors } } : {}),
+      // `cors` only answers browsers' polling requests; WebSocket handshakes carry an Origin that
+      // nothing else checks, so both transports pass through the same origin rule here.
+      allowRequest: (req, callback) => {
+        const allowed = originAllowed(req, cors, deps.trustProxy);
+        callback(allowed ? null : 'origin not allowed', allowed);
+      },
+    },
+  );
+
+  // --- Membership bookkeeping -------------------------------------------------------------------
+  // A clock that ticks whenever a user's rights (or the user) change. A socket records the clock
+  // when its rooms were computed; rooms computed before the user's latest change are stale.
+  let clock = 0;
+  const changedAt = new Map<string, { tick: number; at: number }>();
+  const touch = (userId: string) => {
+    clock += 1;
+    const now = Date.now();
+    changedAt.set(userId, { tick: clock, at: now });
+    if (changedAt.size > 1000) {
+      for (const [id, mark] of changedAt) {
+        if (now - mark.at > CHANGE_MEMORY_MS) {
+          changedAt.delete(id);
+        }
+      }
+    }
+  };
+  const changedSince = (userId: string, epoch: number) => (changedAt.get(userId)?.tick ?? 0) > epoch;
+  const isStale = (data: Partial<SocketData> | undefined) =>
+    !data?.actor || changedSince(data.actor.userId, data.epoch ?? -1);
+
+  const roomsOf = async (actor: Actor) =>
+    roomsFor(actor, actor.role === 'admin' ? [] : await deps.policy.visibleSessions(actor));
+
+  // When a manager's rights on a session change, their sockets leave the session's rooms at once
+  // (a revocation is in force before the HTTP answer), and the session's events are held back for
+  // them until the new rights are read: then what the rights allow is delivered, so a grant or an
+  // update loses nothing in between.
+  const holds = new Map<string, Hold>();
+  const direct = ioOutbox(io);
+  const outbox: Outbox = {
+    send(audience, scope, event, payload) {
+      direct.send(audience, scope, event, payload);
+      if (audience === 'admins') {
+        return;
+      }
+      for (const hold of holds.values()) {
+        if (hold.sessions.has(scope.sessionId) && hold.events.length < MAX_HELD) {
+          hold.events.push({ audience, sessionId: scope.sessionId, event, payload });
+        }
+      }
+    },
+  };
+
+  // Rooms computed by the handshake, applied on connection.
+  const handshakeRooms = new WeakMap<object, string[]>();
+
+  // Socket.io replays missed events from the rooms a socket had when it dropped, before any
+  // middleware runs. If the user's rights changed while away, those rooms are no longer a safe
+  // filter: the client starts afresh instead (it refetches what it shows anyway).
+  const adapter = io.of('/').adapter;
+  const restore = adapter.restoreSession.bind(adapter);
+  adapter.restoreSession = async (pid, offset) => {
+    const session = await restore(pid, offset);
+    if (session && isStale(session.data as Partial<SocketData>)) {
+      log.debug({ userId: (session.data as Partial<SocketData>).actor?.userId }, 'socket recovery refused');
+      return null as unknown as typeof session;
+    }
+    return session;
+  };
+
+  // --- Handshake ----------------------------------------------------------------------------------
+  io.use((socket, next) => {
+    void admit(socket).then(
+      () => next(),
+      (err: unknown) => next(refusal(err)),
+    );
+  });
+
+  const admit = async (
+    socket: Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>,
+  ) => {
+    const token = tokenOf(socket.handshake);
+    if (!token) {
+      throw new UnauthorizedError('UNAUTHORIZED', 'A token is required: connect with auth: { token }');
+    }
+    const actor = await deps.authenticate(token);
+    const epoch = clock;
+    const desired = await roomsOf(actor);
+    socket.data = { actor, epoch };
+    handshakeRooms.set(socket, desired);
+  };
+
+  const refusal = (err: unknown): ExtendedError => {
+    if (err instanceof UnauthorizedError) {
+      log.debug({ code: err.code }, 'socket handshake refused');
+      return Object.assign(new Error(err.message), { data: { code: err.code } });
+    }
+    log.warn({ err }, 'socket handshake failed');
+    return Object.assign(new Error('Authentication is unavailable, try again later'), {
+      data: { code: 'SERVICE_UNAVAILABLE' },
+    });
+  };
+
+  // --- Connection ---------------------------------------------------------------------------------
+  io.on('connection', (socket) => {
+    const { actor } = socket.data;
+    const userRoom = rooms.user(actor.userId);
+    if (isStale(socket.data)) {
+      // Rights changed while the handshake read them: hear nothing of them until they are re-read.
+      setRooms(socket, [userRoom]);
+      refresh(actor.userId);
+    } else {
+      // Fresh or recovered alike: the rooms are what the policy says now, not what the socket had.
+      setRooms(socket, handshakeRooms.get(socket) ?? [userRoom]);
+    }
+    handshakeRooms.delete(socket);
+    const context = { companyId: actor.companyId, userId: actor.userId, socketId: socket.id };
+    log.debug({ ...context, role: actor.role, recovered: socket.recovered }, 'socket connected');
+    socket.on('disconnect', (reason) => log.debug({ ...context, reason }, 'socket disconnected'));
+    io.to(socket.id).emit('realtime:connected', { recovered: socket.recovered });
+  });
+
+  // --- Recompute on change ------------------------------------------------------------------------
+  // One job at a time per user; only a job that started after the user's latest change applies.
+  const queues = new Map<string, Promise<void>>();
+  const refresh = (userId: string) => {
+    const job = (queues.get(userId) ?? Promise.resolve())
+      .then(() => recompute(userId))
+      .catch((err: unknown) => {
+        holds.delete(userId);
+        log.error({ err, userId }, 'socket rooms recompute failed');
+      });
+    queues.set(userId, job);
+    void job.then(() => {
+      if (queues.get(userId) === job) {
+        queues.delete(userId);
+      }
+    });
+  };
+
+  /** Re-checks every socket of the user (token, user still active) and resets its rooms. */
+  const recompute = async (userId: string) => {
+    const epoch = clock;
+    const sockets: AnySocket[] = await io.in(rooms.user(userId)).fetchSockets();
+    const admitted: { socket: AnySocket; actor: Actor }[] = [];
+    for (const socket of sockets) {
+      try {
+        admitted.push({ socket, actor: await deps.authenticate(tokenOf(socket.handshake) ?? '') });
+      } catch (err) {
+        if (!(err instanceof UnauthorizedError)) {
+          throw err;
+        }
+        log.debug({ userId, socketId: socket.id }, 'socket token no longer valid; disconnecting');
+        socket.disconnect(true);
+      }
+    }
+    const first = admitted[0];
+    let desired = [rooms.user(userId)];
+    if (first) {
+      try {
+        desired = await roomsOf(first.actor);
+      } catch (err) {
+        // Unknown rights hear nothing until the next connection or change.
+        log.error({ err, userId }, 'could not read rights; the sockets keep their user room only');
+      }
+    }
+    if (changedSince(userId, epoch)) {
+      return; // a later change queued another job, which reads fresher rights
+    }
+    for (const { socket } of admitted) {
+      setRooms(socket, desired);
+    }
+    const hold = holds.get(userId);
+    holds.delete(userId);
+    if (hold) {
+      // Sockets whose rooms predate the change left the session's rooms; give them what they missed.
+      const behind = admitted.filter(({ socket }) => (socket.data.epoch ?? -1) < hold.since);
+      release(
+        hold,
+        behind.map(({ socket }) => socket.id),
+        desired,
+      );
+    }
+    for (const { socket } of admitted) {
+      socket.data.epoch = epoch;
+    }
+  };
+
+  const release = (hold: Hold, socketIds: string[], desired: string[]) => {
+    if (socketIds.length === 0) {
+      return;
+    }
+    const allowed = new Set(desired);
+    for (const held of hold.events) {
+      const room =
+        held.audience === 'members' ? rooms.members(held.sessionId) : rooms.readers(held.sessionId);
+      if (allowed.has(room)) {
+        (io.to(socketIds) as unknown as { emit(event: string, payload: unknown): boolean }).emit(
+          held.event,
+          held.payload,
+        );
+      }
+    }
+  };
+
+  const offs = [
+    subscribeFanOut(deps.events, outbox),
+    deps.events.on('access.changed', ({ userId, sessionId }) => {
+      touch(userId);
+      const sessionRooms = [rooms.readers(sessionId), rooms.members(sessionId)];
+      io.in(rooms.user(userId)).socketsLeave(sessionRooms);
+      const hold = holds.get(userId) ?? { since: clock, sessions: new Set<string>(), events: [] };
+      hold.sessions.add(sessionId);
+      holds.set(userId, hold);
+      refresh(userId);
+    }),
+    deps.events.on('user.changed', ({ userId }) => {
+      // A new password ends old tokens, a deactivation all of them: each socket re-proves its token.
+      touch(userId);
+      refresh(userId);
+    }),
+    deps.events.on('user.deactivated', ({ userId }) => {
+      touch(userId);
+      holds.delete(userId);
+      io.in(rooms.user(userId)).disconnectSockets(true);
+    }),
+    deps.events.on('session.deleted', ({ sessionId }) => {
+      const sessionRooms = [rooms.readers(sessionId), rooms.members(sessionId)];
+      io.in(sessionRooms).socketsLeave(sessionRooms);
+    }),
+  ];
+
+  return {
+    io,
+    async close() {
+      for (const off of offs) {
+        off();
+      }
+      await io.close();
+    },
+  };
+}
+
+/** `auth: { token }` as the contract says; an Authorization header serves clients that set one. */
+function tokenOf(handshake: Socket['handshake']): string | null {
+  const sent: unknown = (handshake.auth as Record<string, unknown> | undefined)?.token;
+  if (typeof sent === 'string' && sent.trim() !== '') {
+    return sent.trim().replace(/^Bearer\s+/i, '');
+  }
+  return bearerToken(handshake.headers.authorization);
+}
+
+/** No Origin (non-browser clients), a configured origin, or the server's own origin. */
+function originAllowed(req: IncomingMessage, allowed: string[], trustProxy: boolean): boolean {
+  const origin = req.headers.origin;
+  if (!origin || allowed.includes('*') || allowed.includes(origin)) {
+    return true;
+  }
+  const forwarded = trustProxy ? req.headers['x-forwarded-host'] : undefined;
+  const host =
+    (typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined) ?? req.headers.host;
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
