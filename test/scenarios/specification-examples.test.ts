@@ -4,8 +4,8 @@ import {
   call,
   type GivenCompany,
   givenCompany,
-  givenManager,
   type GivenManager,
+  givenManager,
 } from '../support/factories.js';
 import { closeAllSockets, connected, type TestSocket } from '../support/socket-client.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
