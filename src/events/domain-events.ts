@@ -1,4 +1,5 @@
 import type { MessageStatus } from '../modules/chats/messages.table.js';
+import type { Rights } from '../modules/access/access.repository.js';
 import type { ChatDto, MessageDto } from '../modules/chats/presenters.js';
 import type { SessionStatus } from '../modules/sessions/session-status.js';
 
@@ -31,8 +32,8 @@ export interface DomainEvents {
     chats: number;
     messages: number;
   };
-  /** A manager's rights on a session were granted, changed or revoked. */
-  'access.changed': { companyId: string; sessionId: string; userId: string };
+  /** A manager's rights on a session were granted, changed or revoked (`rights` null). */
+  'access.changed': { companyId: string; sessionId: string; userId: string; rights: Rights | null };
   /** A new message in a chat: incoming, or sent from the linked phone itself (live, not history). */
   'message.received': { companyId: string; sessionId: string; chat: ChatDto; message: MessageDto };
   /** A message sent through the API was accepted by WhatsApp. */

@@ -60,7 +60,12 @@ export function createAccessService(deps: {
         );
         return row;
       });
-      deps.events.emit('access.changed', { companyId: actor.companyId, sessionId, userId: manager.id });
+      deps.events.emit('access.changed', {
+        companyId: actor.companyId,
+        sessionId,
+        userId: manager.id,
+        rights: noRights ? null : rights,
+      });
       return {
         sessionId,
         managerId: manager.id,
@@ -111,7 +116,12 @@ export function createAccessService(deps: {
         return row;
       });
       if (removed) {
-        deps.events.emit('access.changed', { companyId: actor.companyId, sessionId, userId: managerId });
+        deps.events.emit('access.changed', {
+          companyId: actor.companyId,
+          sessionId,
+          userId: managerId,
+          rights: null,
+        });
       }
       return { sessionId, managerId, revoked: removed !== undefined };
     },

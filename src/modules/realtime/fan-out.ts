@@ -18,7 +18,7 @@ export type Scope = { companyId: string; sessionId: string };
 export type ServerEvent = keyof ServerToClientEvents;
 export type PayloadOf<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
 
-/** Where fan-out sends; realtime.ts adds holding events back from sockets whose rooms are being recomputed. */
+/** Where fan-out sends (socket.io in the service; a recorder in a unit test). */
 export interface Outbox {
   send<E extends ServerEvent>(audience: Audience, scope: Scope, event: E, payload: PayloadOf<E>): void;
 }

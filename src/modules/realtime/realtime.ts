@@ -8,8 +8,8 @@ import { type Authenticate, bearerToken } from '../../http/auth.js';
 import { UnauthorizedError } from '../../http/errors.js';
 import type { Actor } from '../../shared/actor.js';
 import type { AccessPolicy } from '../access/policy.js';
-import { type Io, ioOutbox, type Outbox, type ServerEvent, subscribeFanOut } from './fan-out.js';
-import { type RoomMember, rooms, roomsFor, setRooms } from './rooms.js';
+import { type Io, ioOutbox, subscribeFanOut } from './fan-out.js';
+import { type RoomMember, rooms, roomsFor, sessionRooms, setRooms } from './rooms.js';
 import type {
   ClientToServerEvents,
   InterServerEvents,
@@ -39,15 +39,6 @@ export interface Realtime {
   /** Disconnects every socket and stops the engine.io server. */
   close(): Promise<void>;
 }
-
-/** Events of a session whose rights are being re-read for a user (see `holds`). */
-interface Hold {
-  /** The clock at the first change held: sockets whose rooms are older missed the events. */
-  since: number;
-  sessions: Set<string>;
-  events: { audience: 'members' | 'readers'; sessionId: string; event: ServerEvent; payload: unknown }[];
-}
-const MAX_HELD = 1000;
 
 type AnySocket = RoomMember & {
   id: string;
@@ -104,26 +95,6 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
 
   const roomsOf = async (actor: Actor) =>
     roomsFor(actor, actor.role === 'admin' ? [] : await deps.policy.visibleSessions(actor));
-
-  // When a manager's rights on a session change, their sockets leave the session's rooms at once
-  // (a revocation is in force before the HTTP answer), and the session's events are held back for
-  // them until the new rights are read: then what the rights allow is delivered, so a grant or an
-  // update loses nothing in between.
-  const holds = new Map<string, Hold>();
-  const direct = ioOutbox(io);
-  const outbox: Outbox = {
-    send(audience, scope, event, payload) {
-      direct.send(audience, scope, event, payload);
-      if (audience === 'admins') {
-        return;
-      }
-      for (const hold of holds.values()) {
-        if (hold.sessions.has(scope.sessionId) && hold.events.length < MAX_HELD) {
-          hold.events.push({ audience, sessionId: scope.sessionId, event, payload });
-        }
-      }
-    },
-  };
 
   // Rooms computed by the handshake, applied on connection.
   const handshakeRooms = new WeakMap<object, string[]>();
@@ -201,7 +172,6 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
     const job = (queues.get(userId) ?? Promise.resolve())
       .then(() => recompute(userId))
       .catch((err: unknown) => {
-        holds.delete(userId);
         log.error({ err, userId }, 'socket rooms recompute failed');
       });
     queues.set(userId, job);
@@ -243,50 +213,19 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
     }
     for (const { socket } of admitted) {
       setRooms(socket, desired);
-    }
-    const hold = holds.get(userId);
-    holds.delete(userId);
-    if (hold) {
-      // Sockets whose rooms predate the change left the session's rooms; give them what they missed.
-      const behind = admitted.filter(({ socket }) => (socket.data.epoch ?? -1) < hold.since);
-      release(
-        hold,
-        behind.map(({ socket }) => socket.id),
-        desired,
-      );
-    }
-    for (const { socket } of admitted) {
       socket.data.epoch = epoch;
     }
   };
 
-  const release = (hold: Hold, socketIds: string[], desired: string[]) => {
-    if (socketIds.length === 0) {
-      return;
-    }
-    const allowed = new Set(desired);
-    for (const held of hold.events) {
-      const room =
-        held.audience === 'members' ? rooms.members(held.sessionId) : rooms.readers(held.sessionId);
-      if (allowed.has(room)) {
-        (io.to(socketIds) as unknown as { emit(event: string, payload: unknown): boolean }).emit(
-          held.event,
-          held.payload,
-        );
-      }
-    }
-  };
-
   const offs = [
-    subscribeFanOut(deps.events, outbox),
-    deps.events.on('access.changed', ({ userId, sessionId }) => {
+    subscribeFanOut(deps.events, ioOutbox(io)),
+    // The event carries the new rights, so the user's sockets move rooms synchronously: a revoke is
+    // in force before the HTTP answer, and no event of the session can fall between leave and join.
+    deps.events.on('access.changed', ({ userId, sessionId, rights }) => {
       touch(userId);
-      const sessionRooms = [rooms.readers(sessionId), rooms.members(sessionId)];
-      io.in(rooms.user(userId)).socketsLeave(sessionRooms);
-      const hold = holds.get(userId) ?? { since: clock, sessions: new Set<string>(), events: [] };
-      hold.sessions.add(sessionId);
-      holds.set(userId, hold);
-      refresh(userId);
+      const sockets = io.in(rooms.user(userId));
+      sockets.socketsLeave([rooms.readers(sessionId), rooms.members(sessionId)]);
+      sockets.socketsJoin(sessionRooms(sessionId, rights));
     }),
     deps.events.on('user.changed', ({ userId }) => {
       // A new password ends old tokens, a deactivation all of them: each socket re-proves its token.
@@ -295,12 +234,11 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
     }),
     deps.events.on('user.deactivated', ({ userId }) => {
       touch(userId);
-      holds.delete(userId);
       io.in(rooms.user(userId)).disconnectSockets(true);
     }),
     deps.events.on('session.deleted', ({ sessionId }) => {
-      const sessionRooms = [rooms.readers(sessionId), rooms.members(sessionId)];
-      io.in(sessionRooms).socketsLeave(sessionRooms);
+      const gone = [rooms.readers(sessionId), rooms.members(sessionId)];
+      io.in(gone).socketsLeave(gone);
     }),
   ];
 

@@ -27,14 +27,20 @@ export function roomsFor(actor: Actor, visible: { session: { id: string }; right
   if (actor.role === 'admin') {
     return [rooms.user(actor.userId), rooms.admins(actor.companyId)];
   }
-  const result = [rooms.user(actor.userId)];
-  for (const { session, rights } of visible) {
-    if (allows(rights, 'any')) {
-      result.push(rooms.members(session.id));
-    }
-    if (allows(rights, 'read')) {
-      result.push(rooms.readers(session.id));
-    }
+  return [
+    rooms.user(actor.userId),
+    ...visible.flatMap(({ session, rights }) => sessionRooms(session.id, rights)),
+  ];
+}
+
+/** A manager's rooms for one session: members with any right, readers with canRead. */
+export function sessionRooms(sessionId: string, rights: Rights | null): string[] {
+  const result: string[] = [];
+  if (rights && allows(rights, 'any')) {
+    result.push(rooms.members(sessionId));
+  }
+  if (rights && allows(rights, 'read')) {
+    result.push(rooms.readers(sessionId));
   }
   return result;
 }
