@@ -1,5 +1,5 @@
-import type { MessageStatus } from '../modules/chats/messages.table.js';
 import type { Rights } from '../modules/access/access.repository.js';
+import type { MessageStatus } from '../modules/chats/messages.table.js';
 import type { ChatDto, MessageDto } from '../modules/chats/presenters.js';
 import type { SessionStatus } from '../modules/sessions/session-status.js';
 
