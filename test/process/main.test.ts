@@ -234,6 +234,71 @@ describe('the server process', { timeout: 120_000 }, () => {
     await expect(fetch(`${server.url}/api/health`)).rejects.toThrow();
   });
 
+  it('after a kill, resumes the linked session without a QR and delivers an accepted send exactly once', async () => {
+    const dataDir = tempDir('wa-process-data-');
+    const first = await startServer(baseEnv(dataDir, { SEND_RATE_PER_MINUTE: '0' }));
+    const { token } = (
+      await json('POST', `${first.url}/api/auth/register`, {
+        companyName: 'Crash Co',
+        name: 'Ann Admin',
+        email: `crash-${randomBytes(4).toString('hex')}@example.com`,
+        password: 'crash-password-1',
+      })
+    ).body.data;
+    const sessionId = (await json('POST', `${first.url}/api/whatsapp/sessions`, {}, token)).body.data.id;
+    expect(
+      (await json('POST', `${first.url}/api/simulator/sessions/${sessionId}/scan`, {}, token)).status,
+    ).toBe(200);
+    // The network is unreachable, so the send stays pending when the process dies.
+    await json('POST', `${first.url}/api/simulator/sessions/${sessionId}/faults`, { offline: true }, token);
+    const accepted = await json(
+      'POST',
+      `${first.url}/api/whatsapp/sessions/${sessionId}/chats/79991234567/send`,
+      { message: 'accepted before the crash' },
+      token,
+    );
+    expect(accepted.status).toBe(201);
+    expect(accepted.body.data.message.status).toBe('pending');
+
+    first.child.kill('SIGKILL');
+    expect((await first.exited).signal).toBe('SIGKILL');
+
+    const second = await startServer(baseEnv(dataDir, { SEND_RATE_PER_MINUTE: '0' }));
+    const deadline = Date.now() + 15_000;
+    let outgoing: any[] = [];
+    while (Date.now() < deadline && outgoing.length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      outgoing = (
+        await json('GET', `${second.url}/api/simulator/sessions/${sessionId}/outgoing`, undefined, token)
+      ).body.data;
+    }
+    expect(outgoing).toEqual([
+      expect.objectContaining({
+        waMessageId: accepted.body.data.message.waMessageId,
+        text: 'accepted before the crash',
+      }),
+    ]);
+    const session = await json('GET', `${second.url}/api/whatsapp/sessions/${sessionId}`, undefined, token);
+    expect(session.body.data.status).toBe('ready');
+    const qr = await json('GET', `${second.url}/api/whatsapp/sessions/${sessionId}/qr`, undefined, token);
+    expect(qr.body.data.qrCode).toBeNull();
+
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const messages = await json(
+      'GET',
+      `${second.url}/api/whatsapp/sessions/${sessionId}/chats/79991234567/messages`,
+      undefined,
+      token,
+    );
+    expect(messages.body.data).toEqual([
+      expect.objectContaining({ status: 'sent', body: 'accepted before the crash' }),
+    ]);
+    expect(
+      (await json('GET', `${second.url}/api/simulator/sessions/${sessionId}/outgoing`, undefined, token)).body
+        .data,
+    ).toHaveLength(1);
+  });
+
   it('keeps tokens and data across a restart with the same DATA_DIR', async () => {
     const dataDir = tempDir('wa-process-data-');
     const email = `restart-${randomBytes(4).toString('hex')}@example.com`;
