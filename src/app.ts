@@ -39,6 +39,28 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
   version: string;
 };
 
+const OPENAPI_DESCRIPTION = `Link WhatsApp numbers by QR, give managers rights on them, and work the chats in real time.
+
+Every response is an envelope: \`{success: true, data, pagination?}\` or \`{success: false, error: {code, message, details?, requestId}}\`.
+
+## Real-time events (socket.io)
+Connect to this origin (path \`/socket.io\`) with \`auth: { token }\`; a bad token is refused at the handshake.
+Each socket hears only what its user may see, recomputed the moment access changes. Every payload carries \`sessionId\`.
+
+| event | to | payload |
+|---|---|---|
+| whatsapp:qr | admins | {sessionId, qrCode, qr, expiresAt} |
+| whatsapp:ready | admins; managers with access | {sessionId, phoneNumber, displayName} |
+| whatsapp:message | admins; managers with canRead | {sessionId, chatId, chat, message} |
+| whatsapp:message_sent | admins; managers with canRead | {sessionId, chatId, message} |
+| whatsapp:message_status | admins; managers with canRead | {sessionId, chatId, messageId, waMessageId, status} |
+| whatsapp:chat_updated | admins; managers with canRead | {sessionId, chat} |
+| whatsapp:disconnected | admins; managers with access | {sessionId, reason, loggedOut} |
+| whatsapp:session_status | admins; managers with access | {sessionId, status} |
+| whatsapp:history_progress | admins | {sessionId, progress, chats, messages} |
+| realtime:connected | the connecting socket | {recovered} |
+`;
+
 /** Builds the whole service without listening: main.ts listens, tests inject. */
 export async function buildApp({ config, database, logger }: AppDeps): Promise<App> {
   const app = Fastify({
@@ -94,8 +116,7 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<A
       info: {
         title: 'WhatsApp integration service',
         version,
-        description:
-          'Link WhatsApp numbers by QR, give managers rights on them, and work the chats in real time.',
+        description: OPENAPI_DESCRIPTION,
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       security: [{ bearer: [] }],
