@@ -1,13 +1,13 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, or } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 
-import type { Db } from '../../db/client.js';
+import type { Db, Tx } from '../../db/client.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { EngineMessage } from '../engine/engine.js';
 import type { EngineHandlers, SessionRef } from '../sessions/session-supervisor.js';
 import { parseWaAddress } from './chat-id.js';
 import type { ChatIdentity, ChatsRepository } from './chats.repository.js';
-import { chats } from './chats.table.js';
+import { type ChatRow, chats } from './chats.table.js';
 import type { MessagesRepository, NewMessage } from './messages.repository.js';
 import { messages } from './messages.table.js';
 import { toChatDto, toMessageDto } from './presenters.js';
@@ -74,6 +74,7 @@ export function createMessageIngest(deps: {
       }
 
       const { inserted, touched } = await deps.db.transaction(async (tx) => {
+        const { remap, linked } = await reconcileIdentities(tx, ref, identities);
         const chatRows = await deps.chats.upsertMany(
           ref.companyId,
           ref.sessionId,
@@ -81,10 +82,14 @@ export function createMessageIngest(deps: {
           tx,
         );
         const chatIdOf = new Map(chatRows.map((c) => [c.waChatId, c.id]));
+        const chatOf = (m: EngineMessage) => {
+          const key = chatKeyOf.get(m)!;
+          return chatIdOf.get(remap.get(key) ?? key)!;
+        };
         const rows: NewMessage[] = batch.map((m) => ({
           sessionId: ref.sessionId,
           companyId: ref.companyId,
-          chatId: chatIdOf.get(chatKeyOf.get(m)!)!,
+          chatId: chatOf(m),
           waMessageId: m.waMessageId,
           fromMe: m.fromMe,
           type: m.type,
@@ -119,7 +124,7 @@ export function createMessageIngest(deps: {
           });
         }
         const updated = await deps.chats.applyNewMessages([...perChat.values()], tx);
-        const touched = new Map([...chatRows, ...updated].map((c) => [c.id, c]));
+        const touched = new Map([...linked, ...chatRows, ...updated].map((c) => [c.id, c]));
         return { inserted, touched };
       });
 
@@ -168,69 +173,135 @@ export function createMessageIngest(deps: {
      * phone chat and it is removed, with counters added up.
      */
     async identity(ref, lid, phoneWaId) {
-      const phone = parseWaAddress(phoneWaId);
-      const hidden = parseWaAddress(lid);
-      if (phone?.kind !== 'person' || hidden?.kind !== 'lid') {
-        return;
-      }
-      const merged = await deps.db.transaction(async (tx) => {
-        const scope = and(eq(chats.companyId, ref.companyId), eq(chats.sessionId, ref.sessionId));
-        const [byLid] = await tx
-          .select()
-          .from(chats)
-          .where(and(scope, sql`(${chats.waChatId} = ${hidden.lid} or ${chats.lid} = ${hidden.lid})`));
-        const [byPhone] = await tx
-          .select()
-          .from(chats)
-          .where(and(scope, eq(chats.waChatId, phone.waChatId)));
-        if (!byLid || byLid.id === byPhone?.id) {
-          if (byPhone && !byPhone.lid) {
-            await tx.update(chats).set({ lid: hidden.lid }).where(eq(chats.id, byPhone.id));
-          }
-          return null;
-        }
-        if (!byPhone) {
-          const [row] = await tx
-            .update(chats)
-            .set({
-              waChatId: phone.waChatId,
-              phoneNumber: phone.phoneNumber,
-              lid: hidden.lid,
-              updatedAt: new Date(),
-            })
-            .where(eq(chats.id, byLid.id))
-            .returning();
-          return row ?? null;
-        }
-        await tx.update(messages).set({ chatId: byPhone.id }).where(eq(messages.chatId, byLid.id));
-        await tx.delete(chats).where(eq(chats.id, byLid.id));
-        const lidIsNewer = (byLid.lastMessageAt?.getTime() ?? 0) > (byPhone.lastMessageAt?.getTime() ?? 0);
-        const [row] = await tx
-          .update(chats)
-          .set({
-            lid: hidden.lid,
-            name: byPhone.name ?? byLid.name,
-            unreadCount: byPhone.unreadCount + byLid.unreadCount,
-            ...(lidIsNewer
-              ? {
-                  lastMessageId: byLid.lastMessageId,
-                  lastMessageBody: byLid.lastMessageBody,
-                  lastMessageType: byLid.lastMessageType,
-                  lastMessageFromMe: byLid.lastMessageFromMe,
-                  lastMessageAt: byLid.lastMessageAt,
-                  lastActivityAt: byLid.lastActivityAt,
-                }
-              : {}),
-            updatedAt: new Date(),
-          })
-          .where(eq(chats.id, byPhone.id))
-          .returning();
-        return row ?? null;
-      });
+      const merged = await deps.db.transaction((tx) => linkIdentity(tx, ref, lid, phoneWaId));
       if (merged) {
         deps.log.info({ sessionId: ref.sessionId, chatId: merged.id }, 'chat identities merged');
         deps.events.emit('chat.updated', { ...ref, chat: toChatDto(merged) });
       }
     },
   };
+}
+
+/**
+ * The hidden id and the phone id are one person: one chat. A chat known only by the hidden id
+ * takes the phone id; if both chats exist, the hidden-id chat's messages move into the phone chat
+ * and it is removed, with counters added up. Returns the chat when it changed.
+ */
+async function linkIdentity(
+  tx: Tx,
+  ref: SessionRef,
+  lid: string,
+  phoneWaId: string,
+): Promise<ChatRow | null> {
+  const phone = parseWaAddress(phoneWaId);
+  const hidden = parseWaAddress(lid);
+  if (phone?.kind !== 'person' || hidden?.kind !== 'lid') {
+    return null;
+  }
+  const scope = and(eq(chats.companyId, ref.companyId), eq(chats.sessionId, ref.sessionId));
+  const [byLid] = await tx
+    .select()
+    .from(chats)
+    .where(and(scope, or(eq(chats.waChatId, hidden.lid), eq(chats.lid, hidden.lid))));
+  const [byPhone] = await tx
+    .select()
+    .from(chats)
+    .where(and(scope, eq(chats.waChatId, phone.waChatId)));
+  if (!byLid || byLid.id === byPhone?.id) {
+    if (byPhone && !byPhone.lid) {
+      const [row] = await tx
+        .update(chats)
+        .set({ lid: hidden.lid })
+        .where(eq(chats.id, byPhone.id))
+        .returning();
+      return row ?? null;
+    }
+    return null;
+  }
+  if (!byPhone) {
+    const [row] = await tx
+      .update(chats)
+      .set({
+        waChatId: phone.waChatId,
+        phoneNumber: phone.phoneNumber,
+        lid: hidden.lid,
+        updatedAt: new Date(),
+      })
+      .where(eq(chats.id, byLid.id))
+      .returning();
+    return row ?? null;
+  }
+  await tx.update(messages).set({ chatId: byPhone.id }).where(eq(messages.chatId, byLid.id));
+  await tx.delete(chats).where(eq(chats.id, byLid.id));
+  const lidIsNewer = (byLid.lastMessageAt?.getTime() ?? 0) > (byPhone.lastMessageAt?.getTime() ?? 0);
+  const [row] = await tx
+    .update(chats)
+    .set({
+      lid: hidden.lid,
+      name: byPhone.name ?? byLid.name,
+      unreadCount: byPhone.unreadCount + byLid.unreadCount,
+      ...(lidIsNewer
+        ? {
+            lastMessageId: byLid.lastMessageId,
+            lastMessageBody: byLid.lastMessageBody,
+            lastMessageType: byLid.lastMessageType,
+            lastMessageFromMe: byLid.lastMessageFromMe,
+            lastMessageAt: byLid.lastMessageAt,
+            lastActivityAt: byLid.lastActivityAt,
+          }
+        : {}),
+      updatedAt: new Date(),
+    })
+    .where(eq(chats.id, byPhone.id))
+    .returning();
+  return row ?? null;
+}
+
+/**
+ * Points a batch's chat identities at the chats that already exist for their hidden ids: a message
+ * addressed by the hidden id joins the chat that knows it, and a message that brings both ids links
+ * (or merges) the chats first. Returns the remapping of chat keys.
+ */
+async function reconcileIdentities(
+  tx: Tx,
+  ref: SessionRef,
+  identities: Map<string, ChatIdentity>,
+): Promise<{ remap: Map<string, string>; linked: ChatRow[] }> {
+  const remap = new Map<string, string>();
+  const linked: ChatRow[] = [];
+  const lids = [...new Set([...identities.values()].flatMap((i) => (i.lid ? [i.lid] : [])))];
+  if (lids.length === 0) {
+    return { remap, linked };
+  }
+  const known = await tx
+    .select({ waChatId: chats.waChatId, lid: chats.lid })
+    .from(chats)
+    .where(
+      and(eq(chats.companyId, ref.companyId), eq(chats.sessionId, ref.sessionId), inArray(chats.lid, lids)),
+    );
+  const chatOfLid = new Map(known.map((k) => [k.lid!, k.waChatId]));
+  for (const [key, identity] of [...identities]) {
+    const existing = identity.lid ? chatOfLid.get(identity.lid) : undefined;
+    if (!identity.lid || !existing || existing === key) {
+      continue;
+    }
+    if (key === identity.lid) {
+      // Only the hidden id is on this message: it belongs to the chat that already has it.
+      remap.set(key, existing);
+      identities.delete(key);
+      const target = identities.get(existing);
+      identities.set(existing, {
+        ...identity,
+        ...target,
+        waChatId: existing,
+        name: target?.name ?? identity.name,
+      });
+      continue;
+    }
+    const row = await linkIdentity(tx, ref, identity.lid, key);
+    if (row) {
+      linked.push(row);
+    }
+  }
+  return { remap, linked };
 }

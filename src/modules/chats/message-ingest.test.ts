@@ -1,0 +1,177 @@
+import { eq } from 'drizzle-orm';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { openTestDatabase } from '../../../test/support/test-app.js';
+import type { Database } from '../../db/client.js';
+import { createEventBus } from '../../events/event-bus.js';
+import { companies } from '../companies/companies.table.js';
+import type { EngineMessage } from '../engine/engine.js';
+import { whatsappSessions } from '../sessions/sessions.table.js';
+import { createChatsRepository } from './chats.repository.js';
+import { chats } from './chats.table.js';
+import { createMessageIngest } from './message-ingest.js';
+import { createMessagesRepository } from './messages.repository.js';
+import { messages } from './messages.table.js';
+
+let database: Database;
+let drop: () => Promise<void>;
+const events = createEventBus((err) => {
+  throw err;
+});
+const received: unknown[] = [];
+events.on('message.received', (e) => received.push(e));
+
+beforeAll(async () => {
+  ({ database, drop } = await openTestDatabase());
+});
+afterAll(async () => {
+  await drop();
+});
+
+async function givenRef() {
+  const [company] = await database.db.insert(companies).values({ name: 'Acme' }).returning();
+  const [session] = await database.db
+    .insert(whatsappSessions)
+    .values({ companyId: company!.id, name: 'Sales', engine: 'simulator' })
+    .returning();
+  return { companyId: company!.id, sessionId: session!.id };
+}
+
+const ingest = () =>
+  createMessageIngest({
+    db: database.db,
+    chats: createChatsRepository(database.db),
+    messages: createMessagesRepository(database.db),
+    events,
+    log: pino({ level: 'silent' }),
+  });
+
+let seq = 0;
+function message(over: Partial<EngineMessage>): EngineMessage {
+  seq += 1;
+  return {
+    waMessageId: `MSG${seq}`,
+    chatWaId: '79991234567@c.us',
+    fromMe: false,
+    type: 'text',
+    body: `message ${seq}`,
+    timestamp: new Date(Date.UTC(2026, 10, 1, 12, 0, seq)),
+    sender: { waId: null, phoneNumber: null, name: 'Ivan' },
+    isGroup: false,
+    ...over,
+  };
+}
+
+const chatsOf = (sessionId: string) => database.db.select().from(chats).where(eq(chats.sessionId, sessionId));
+
+describe('message ingest', () => {
+  it('keeps a phone id and a hidden id seen on one message as one chat', async () => {
+    const ref = await givenRef();
+    await ingest().messages(ref, 'live', [
+      message({ chatWaId: '123456789012345@lid', chatAltWaId: '79991234567@s.whatsapp.net' }),
+    ]);
+    await ingest().messages(ref, 'live', [message({ chatWaId: '79991234567@c.us' })]);
+    const rows = await chatsOf(ref.sessionId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      waChatId: '79991234567@c.us',
+      lid: '123456789012345@lid',
+      unreadCount: 2,
+    });
+  });
+
+  it('merges a hidden-id chat into the phone chat when the mapping arrives later', async () => {
+    const ref = await givenRef();
+    const handler = ingest();
+    await handler.messages(ref, 'live', [message({ chatWaId: '79991234567@c.us', body: 'by phone' })]);
+    await handler.messages(ref, 'live', [
+      message({ chatWaId: '555000111222333@lid', body: 'by hidden id 1' }),
+      message({ chatWaId: '555000111222333@lid', body: 'by hidden id 2' }),
+    ]);
+    expect(await chatsOf(ref.sessionId)).toHaveLength(2);
+
+    await handler.identity(ref, '555000111222333@lid', '79991234567@s.whatsapp.net');
+
+    const rows = await chatsOf(ref.sessionId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      waChatId: '79991234567@c.us',
+      lid: '555000111222333@lid',
+      unreadCount: 3,
+      lastMessageBody: 'by hidden id 2',
+    });
+    const stored = await database.db.select().from(messages).where(eq(messages.sessionId, ref.sessionId));
+    expect(stored).toHaveLength(3);
+    expect(new Set(stored.map((m) => m.chatId))).toEqual(new Set([rows[0]!.id]));
+
+    // A later message by either id lands in the same chat.
+    await handler.messages(ref, 'live', [
+      message({ chatWaId: '555000111222333@lid', body: 'after the merge' }),
+    ]);
+    expect(await chatsOf(ref.sessionId)).toHaveLength(1);
+  });
+
+  it('links a hidden-id chat when a later message carries both ids', async () => {
+    const ref = await givenRef();
+    await ingest().messages(ref, 'live', [message({ chatWaId: '888000111222333@lid', body: 'hidden' })]);
+    await ingest().messages(ref, 'live', [
+      message({ chatWaId: '79995556677@s.whatsapp.net', chatAltWaId: '888000111222333@lid', body: 'both' }),
+    ]);
+    const rows = await chatsOf(ref.sessionId);
+    expect(rows).toEqual([
+      expect.objectContaining({
+        waChatId: '79995556677@c.us',
+        lid: '888000111222333@lid',
+        unreadCount: 2,
+        lastMessageBody: 'both',
+      }),
+    ]);
+  });
+
+  it('gives a hidden-id-only chat its phone id when the mapping arrives', async () => {
+    const ref = await givenRef();
+    await ingest().messages(ref, 'live', [message({ chatWaId: '777000111222333@lid' })]);
+    await ingest().identity(ref, '777000111222333@lid', '79990009988@s.whatsapp.net');
+    const rows = await chatsOf(ref.sessionId);
+    expect(rows).toEqual([
+      expect.objectContaining({
+        waChatId: '79990009988@c.us',
+        phoneNumber: '79990009988',
+        lid: '777000111222333@lid',
+      }),
+    ]);
+  });
+
+  it('counts unread only for live incoming messages, and keeps reactions out of the preview', async () => {
+    const ref = await givenRef();
+    received.length = 0;
+    await ingest().messages(ref, 'history', [
+      message({ body: 'old' }),
+      message({ fromMe: true, body: 'old reply' }),
+    ]);
+    expect(received).toHaveLength(0);
+    await ingest().messages(ref, 'live', [message({ body: 'new' })]);
+    await ingest().messages(ref, 'live', [
+      message({ type: 'reaction', body: '👍', media: { emoji: '👍', targetWaMessageId: 'MSG1' } }),
+    ]);
+    const [chat] = await chatsOf(ref.sessionId);
+    expect(chat).toMatchObject({ unreadCount: 1, lastMessageBody: 'new' });
+    expect(received).toHaveLength(2);
+  });
+
+  it('writes a batch of thousands in one go, and a redelivered batch adds nothing', async () => {
+    const ref = await givenRef();
+    const batch = Array.from({ length: 2500 }, (_, i) =>
+      message({ chatWaId: `7999000${String(i % 50).padStart(4, '0')}@c.us`, waMessageId: `BULK${i}` }),
+    );
+    await ingest().messages(ref, 'history', batch);
+    await ingest().messages(ref, 'history', batch);
+    const stored = await database.db
+      .select({ id: messages.id })
+      .from(messages)
+      .where(eq(messages.sessionId, ref.sessionId));
+    expect(stored).toHaveLength(2500);
+    expect(await chatsOf(ref.sessionId)).toHaveLength(50);
+  });
+});
