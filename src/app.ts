@@ -54,6 +54,7 @@ Each socket hears only what its user may see, recomputed the moment access chang
 | whatsapp:message | admins; managers with canRead | {sessionId, chatId, chat, message} |
 | whatsapp:message_sent | admins; managers with canRead | {sessionId, chatId, message} |
 | whatsapp:message_status | admins; managers with canRead | {sessionId, chatId, messageId, waMessageId, status} |
+| whatsapp:message_updated | admins; managers with canRead | {sessionId, chatId, message} (edited or deleted by its sender) |
 | whatsapp:chat_updated | admins; managers with canRead | {sessionId, chat} |
 | whatsapp:disconnected | admins; managers with access | {sessionId, reason, loggedOut} |
 | whatsapp:session_status | admins; managers with access | {sessionId, status} |

@@ -47,6 +47,8 @@ export interface DomainEvents {
     waMessageId: string;
     status: MessageStatus;
   };
+  /** A message was edited or deleted for everyone by its sender. */
+  'message.updated': { companyId: string; sessionId: string; chatId: string; message: MessageDto };
   /** A chat's counters or flags changed (read, archived, pinned). */
   'chat.updated': { companyId: string; sessionId: string; chat: ChatDto };
 }

@@ -160,6 +160,40 @@ describe('message ingest', () => {
     expect(received).toHaveLength(2);
   });
 
+  it('applies edits and deletions by the sender, to the message and to the chat preview', async () => {
+    const ref = await givenRef();
+    const handler = ingest();
+    await handler.messages(ref, 'live', [message({ waMessageId: 'EDIT1', body: 'typo' })]);
+    const updated: any[] = [];
+    const off = events.on('message.updated', (e) => updated.push(e));
+    await handler.changes(ref, [
+      {
+        kind: 'edit',
+        waMessageId: 'EDIT1',
+        chatWaId: '79991234567@c.us',
+        body: 'fixed',
+        editedAt: new Date(),
+      },
+    ]);
+    let [chat] = await chatsOf(ref.sessionId);
+    expect(chat!.lastMessageBody).toBe('fixed');
+    expect(updated[0].message).toMatchObject({ body: 'fixed', editedAt: expect.any(String) });
+
+    await handler.changes(ref, [
+      { kind: 'revoke', waMessageId: 'EDIT1', chatWaId: '79991234567@c.us', at: new Date() },
+    ]);
+    [chat] = await chatsOf(ref.sessionId);
+    expect(chat!.lastMessageBody).toBeNull();
+    expect(updated[1].message).toMatchObject({ body: null, deletedAt: expect.any(String) });
+
+    // A change to a message we never stored is ignored.
+    await handler.changes(ref, [
+      { kind: 'revoke', waMessageId: 'UNKNOWN', chatWaId: '79991234567@c.us', at: new Date() },
+    ]);
+    off();
+    expect(updated).toHaveLength(2);
+  });
+
   it('writes a batch of thousands in one go, and a redelivered batch adds nothing', async () => {
     const ref = await givenRef();
     const batch = Array.from({ length: 2500 }, (_, i) =>

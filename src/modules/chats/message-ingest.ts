@@ -172,6 +172,35 @@ export function createMessageIngest(deps: {
      * id takes the phone id; if both chats exist, the hidden-id chat's messages move into the
      * phone chat and it is removed, with counters added up.
      */
+    /** Edits and "delete for everyone": the stored message changes, and so does the preview if it was the last. */
+    async changes(ref, changes) {
+      for (const change of changes) {
+        const result = await deps.db.transaction(async (tx) => {
+          const row = await deps.messages.applyChange(ref.sessionId, change, tx);
+          if (!row) {
+            return null;
+          }
+          const [chat] = await tx
+            .update(chats)
+            .set({ lastMessageBody: row.deletedAt ? null : row.body, updatedAt: new Date() })
+            .where(and(eq(chats.id, row.chatId), eq(chats.lastMessageId, row.id)))
+            .returning();
+          return { row, chat };
+        });
+        if (!result) {
+          continue; // a change to a message from before the session was linked
+        }
+        deps.events.emit('message.updated', {
+          ...ref,
+          chatId: result.row.chatId,
+          message: toMessageDto(result.row),
+        });
+        if (result.chat) {
+          deps.events.emit('chat.updated', { ...ref, chat: toChatDto(result.chat) });
+        }
+      }
+    },
+
     async identity(ref, lid, phoneWaId) {
       const merged = await deps.db.transaction((tx) => linkIdentity(tx, ref, lid, phoneWaId));
       if (merged) {

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.js';
 import type { CursorPosition, PageQuery } from '../../http/pagination.js';
 import { offsetOf } from '../../http/pagination.js';
-import type { DeliveryStatus } from '../engine/engine.js';
+import type { DeliveryStatus, MessageChange } from '../engine/engine.js';
 import { type MessageRow, messages, type MessageStatus } from './messages.table.js';
 
 export type NewMessage = typeof messages.$inferInsert;
@@ -172,6 +172,22 @@ export function createMessagesRepository(db: Db) {
         .update(messages)
         .set({ attempts, nextAttemptAt: at, error })
         .where(and(eq(messages.id, messageId), eq(messages.status, 'pending')));
+    },
+
+    /** Applies an edit or a revoke by the sender; returns the message if we have it. */
+    async applyChange(
+      sessionId: string,
+      change: MessageChange,
+      tx: DbOrTx = db,
+    ): Promise<MessageRow | undefined> {
+      const set =
+        change.kind === 'edit' ? { body: change.body, editedAt: change.editedAt } : { deletedAt: change.at };
+      const [row] = await tx
+        .update(messages)
+        .set(set)
+        .where(and(eq(messages.sessionId, sessionId), eq(messages.waMessageId, change.waMessageId)))
+        .returning();
+      return row;
     },
 
     /** Incoming messages of a chat not yet marked read; they become read. */

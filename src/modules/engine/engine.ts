@@ -59,6 +59,11 @@ export interface EngineMessage {
   status?: DeliveryStatus | null;
 }
 
+/** A change to a message already sent: WhatsApp's edit and "delete for everyone". */
+export type MessageChange =
+  | { kind: 'edit'; waMessageId: string; chatWaId: string; body: string; editedAt: Date }
+  | { kind: 'revoke'; waMessageId: string; chatWaId: string; at: Date };
+
 export type EngineEvent =
   | { type: 'qr'; qr: string; expiresAt: Date }
   | { type: 'pairing_code'; code: string }
@@ -74,6 +79,7 @@ export type EngineEvent =
     }
   | { type: 'messages'; source: 'live' | 'history'; messages: EngineMessage[] }
   | { type: 'message_status'; updates: { waMessageId: string; chatWaId: string; status: DeliveryStatus }[] }
+  | { type: 'message_changes'; changes: MessageChange[] }
   | { type: 'history_progress'; progress: number; chats: number; messages: number }
   /** The engine learned that a hidden id and a phone id are the same person. */
   | { type: 'identity'; lid: string; phoneWaId: string };

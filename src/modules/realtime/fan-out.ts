@@ -101,6 +101,12 @@ export const fanOut: FanOut = {
       waMessageId: e.waMessageId,
       status: e.status,
     }),
+  'message.updated': (e, out) =>
+    out.send('readers', e, 'whatsapp:message_updated', {
+      sessionId: e.sessionId,
+      chatId: e.chatId,
+      message: e.message,
+    }),
   'chat.updated': (e, out) =>
     out.send('readers', e, 'whatsapp:chat_updated', { sessionId: e.sessionId, chat: e.chat }),
 };

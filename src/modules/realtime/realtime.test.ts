@@ -361,6 +361,7 @@ describe('fan-out table', () => {
     'message.received': { ...scope, chat, message },
     'message.sent': { ...scope, chatId: 'chat1', message },
     'message.status': { ...scope, chatId: 'chat1', messageId: 'm1', waMessageId: 'W1', status: 'read' },
+    'message.updated': { ...scope, chatId: 'chat1', message },
     'chat.updated': { ...scope, chat },
   };
 
@@ -418,6 +419,11 @@ describe('fan-out table', () => {
         audience: 'readers',
         event: 'whatsapp:message_status',
         payload: { sessionId: 's1', chatId: 'chat1', messageId: 'm1', waMessageId: 'W1', status: 'read' },
+      },
+      {
+        audience: 'readers',
+        event: 'whatsapp:message_updated',
+        payload: { sessionId: 's1', chatId: 'chat1', message },
       },
       { audience: 'readers', event: 'whatsapp:chat_updated', payload: { sessionId: 's1', chat } },
     ]);

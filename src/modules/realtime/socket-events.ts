@@ -46,6 +46,8 @@ export interface ServerToClientEvents {
 
   /** admins; managers with canRead: a chat's counters or flags changed (read, archived, pinned) */
   'whatsapp:chat_updated': (payload: { sessionId: string; chat: ChatDto }) => void;
+  /** admins; managers with canRead: a message was edited or deleted for everyone by its sender */
+  'whatsapp:message_updated': (payload: { sessionId: string; chatId: string; message: MessageDto }) => void;
   /**
    * this socket only, on every connection (fresh or recovered). It is not about a session, so it has
    * no `sessionId`. Being a broadcast, it gives the client a recovery offset at once, so even a client

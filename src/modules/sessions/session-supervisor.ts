@@ -8,6 +8,7 @@ import type {
   EngineEvent,
   EngineFactory,
   EngineMessage,
+  MessageChange,
   WhatsAppEngine,
 } from '../engine/engine.js';
 import type { QrView } from './presenters.js';
@@ -22,6 +23,7 @@ export interface EngineHandlers {
     session: SessionRef,
     updates: Extract<EngineEvent, { type: 'message_status' }>['updates'],
   ): Promise<void>;
+  changes(session: SessionRef, changes: MessageChange[]): Promise<void>;
   identity(session: SessionRef, lid: string, phoneWaId: string): Promise<void>;
   /** The session came online: pending sends may go. */
   ready(session: SessionRef): void;
@@ -173,6 +175,9 @@ export function createSessionSupervisor(deps: {
         return;
       case 'message_status':
         await handlers?.statuses(state.ref, event.updates);
+        return;
+      case 'message_changes':
+        await handlers?.changes(state.ref, event.changes);
         return;
       case 'identity':
         await handlers?.identity(state.ref, event.lid, event.phoneWaId);
