@@ -104,10 +104,12 @@ describe('Baileys auth state in the database', () => {
     const store = await givenStore();
     const { state } = await loadBaileysAuth(store, logger);
     await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        state.keys.set({
-          session: Object.fromEntries(Array.from({ length: 25 }, (_, k) => [`${i}.${k}`, randomBytes(16)])),
-        }),
+      Array.from(
+        { length: 8 },
+        async (_, i) =>
+          await state.keys.set({
+            session: Object.fromEntries(Array.from({ length: 25 }, (_, k) => [`${i}.${k}`, randomBytes(16)])),
+          }),
       ),
     );
     const ids = Array.from({ length: 8 }, (_, i) => Array.from({ length: 25 }, (_, k) => `${i}.${k}`)).flat();

@@ -23,9 +23,9 @@ export const deserialize = <T>(text: string): T => JSON.parse(text, BufferJSON.r
 export interface BaileysAuth {
   state: AuthenticationState;
   /** Writes the whole creds object (Baileys mutates it in place; `creds.update` carries only a part). */
-  saveCreds(): Promise<void>;
+  saveCreds: () => Promise<void>;
   /** Whether these credentials belong to a linked device (a restart needs no QR). */
-  paired(): boolean;
+  paired: () => boolean;
 }
 
 /**
@@ -50,7 +50,9 @@ export async function loadBaileysAuth(store: CredentialStore, logger: Logger): P
         const value = deserialize<SignalDataTypeMap[T]>(text);
         result[id] =
           type === 'app-state-sync-key'
-            ? (proto.Message.AppStateSyncKeyData.fromObject(value as object) as unknown as SignalDataTypeMap[T])
+            ? (proto.Message.AppStateSyncKeyData.fromObject(
+                value as object,
+              ) as unknown as SignalDataTypeMap[T])
             : value;
       }
       return result;
