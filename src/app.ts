@@ -20,6 +20,7 @@ import type { Database } from './db/client.js';
 import { createEventBus } from './events/event-bus.js';
 import { useAuthentication } from './http/auth.js';
 import { errorHandler } from './http/error-handler.js';
+import { nulGuard } from './http/nul-guard.js';
 import type { ApiApp } from './http/types.js';
 import { createModules, type Modules } from './modules/index.js';
 import { attachRealtime } from './modules/realtime/realtime.js';
@@ -93,6 +94,7 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<A
   });
 
   await app.register(errorHandler);
+  await app.register(nulGuard);
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {

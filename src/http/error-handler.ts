@@ -45,6 +45,17 @@ const FASTIFY_CLIENT_ERRORS: Record<string, string> = {
   FST_ERR_CTP_INVALID_TYPE: 'BAD_REQUEST',
 };
 
+/** PostgreSQL's "data exception" class (22xxx): invalid text, dates or numbers out of range. */
+function isDataError(error: unknown): boolean {
+  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 function send(
   reply: FastifyReply,
   status: number,
@@ -80,6 +91,12 @@ function errorHandlerPlugin(app: FastifyInstance, _opts: unknown, done: () => vo
     const clientCode = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
     if (clientCode && error.statusCode && error.statusCode < 500) {
       return send(reply, error.statusCode, fail(clientCode, error.message, undefined, request.id));
+    }
+    if (isDataError(error)) {
+      // A value PostgreSQL refuses to store or compare (bad encoding, out of range): the client's
+      // input, which validation should have caught; answered as such, and logged to be fixed.
+      request.log.warn({ code: (error.cause as { code?: string } | undefined)?.code }, 'input refused by the database');
+      return send(reply, 400, fail('BAD_REQUEST', 'The request contains a value that cannot be stored', undefined, request.id));
     }
     if (error.statusCode === 429) {
       // @fastify/rate-limit; it has already set Retry-After.

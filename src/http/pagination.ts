@@ -19,15 +19,15 @@ export type PageQuery = z.infer<typeof PageQuery>;
  * treat it as opaque and we can change its content without breaking them.
  */
 export interface CursorPosition {
-  /** Sort value (an ISO timestamp or a number) of the last row seen. */
-  k: string | number | null;
+  /** Sort value (an ISO timestamp) of the last row seen; null for lists sorted by id alone. */
+  k: string | null;
   /** Id of the last row seen: the tie-breaker. */
   id: string;
 }
 
 // Every keyset table is keyed by UUIDs; a cursor with anything else was not issued here.
 const CursorShape = z.strictObject({
-  k: z.union([z.string().max(64), z.number(), z.null()]),
+  k: z.union([z.string().max(64), z.null()]),
   id: z.uuid(),
 });
 
@@ -35,10 +35,27 @@ export function encodeCursor(position: CursorPosition): string {
   return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
 }
 
-export function decodeCursor(cursor: string): CursorPosition {
+/**
+ * What a list sorts by, so that a cursor of another list (or a forged one) is refused instead of
+ * silently restarting the walk: `id` lists carry no sort value, `time` lists an ISO timestamp.
+ */
+export type CursorKind = 'id' | 'time';
+
+function fitsKind(position: CursorPosition, kind: CursorKind): boolean {
+  if (kind === 'id') {
+    return position.k === null;
+  }
+  return (
+    typeof position.k === 'string' &&
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(position.k) &&
+    !Number.isNaN(Date.parse(position.k))
+  );
+}
+
+export function decodeCursor(cursor: string, kind: CursorKind): CursorPosition {
   try {
     const parsed = CursorShape.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    if (parsed.success) {
+    if (parsed.success && fitsKind(parsed.data, kind)) {
       return parsed.data;
     }
   } catch {

@@ -11,6 +11,7 @@ import { inject } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
 import { type Config, type EnvInput, loadConfig } from '../../src/config.js';
 import { type Database, fromPglite, fromPool } from '../../src/db/client.js';
+import { loggerOptions } from '../../src/shared/logger.js';
 import { withDatabase } from './database-url.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
@@ -75,7 +76,7 @@ export async function createTestApp(overrides: EnvInput = {}): Promise<TestApp> 
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-test-data-'));
   const config = loadConfig(testEnv({ DATA_DIR: dataDir, ...overrides }));
   const { database, drop } = await openTestDatabase();
-  const logger = pino({ level: config.log.level });
+  const logger = pino(loggerOptions(config.log.level));
 
   const open = async (): Promise<TestApp> => {
     const app = await buildApp({ config, database, logger });

@@ -53,7 +53,7 @@ export function createAuditService(deps: { audit: AuditRepository }) {
 
     /** The actor's company's audit log, newest first. Admin-only (gated at the route). */
     async list(actor: Actor, query: PageQuery) {
-      const after = query.cursor ? decodeCursor(query.cursor) : null;
+      const after = query.cursor ? decodeCursor(query.cursor, 'id') : null;
       const { rows, total } = await deps.audit.list(actor.companyId, query, after);
       const { items, pagination } = toPage(rows, query, (r) => ({ k: null, id: r.entry.id }), total);
       return {

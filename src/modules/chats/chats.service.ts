@@ -102,7 +102,7 @@ export function createChatsService(deps: {
     /** Newest activity first; `archived` picks archived or active chats; `search` matches name or number. */
     async list(actor: Actor, sessionId: string, query: ChatListQuery) {
       await deps.policy.require(actor, sessionId, 'read');
-      const after = query.cursor ? decodeCursor(query.cursor) : null;
+      const after = query.cursor ? decodeCursor(query.cursor, 'time') : null;
       const rows = await deps.chats.list(
         actor.companyId,
         sessionId,
@@ -121,7 +121,7 @@ export function createChatsService(deps: {
     async messages(actor: Actor, sessionId: string, chatRef: string, query: PageQuery) {
       await deps.policy.require(actor, sessionId, 'read');
       const chat = await requireChat(actor.companyId, sessionId, chatRef);
-      const after = query.cursor ? decodeCursor(query.cursor) : null;
+      const after = query.cursor ? decodeCursor(query.cursor, 'time') : null;
       const rows = await deps.messages.list(chat.id, query, after);
       const { items, pagination } = toPage(rows, query, (m) => ({ k: m.timestamp.toISOString(), id: m.id }));
       return { items: items.map(toMessageDto), pagination };

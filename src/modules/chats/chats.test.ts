@@ -328,6 +328,36 @@ describe('sending', () => {
   });
 });
 
+describe('chat list queries', () => {
+  it('searches by name and number, and refuses cursors it did not issue and NUL characters', async () => {
+    const company = await givenCompany(app);
+    const session = await givenSession(app, company);
+    await givenIncoming(app, company, session.id, {
+      from: '79991110000',
+      pushName: 'Anna Petrova',
+      text: 'a',
+    });
+    await givenIncoming(app, company, session.id, { from: '79992220000', pushName: 'Boris', text: 'b' });
+    const names = async (query: string) =>
+      (await chatsOf(company.token, session.id, query)).body.data.map((c: any) => c.name);
+    expect(await names('?search=petrov')).toEqual(['Anna Petrova']);
+    expect(await names('?search=7999222')).toEqual(['Boris']);
+    expect(await names('?search=%25')).toEqual([]);
+
+    const forged = (k: unknown) =>
+      Buffer.from(JSON.stringify({ k, id: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b' })).toString('base64url');
+    for (const cursor of [forged('abc'), forged(null), forged('+200000-01-01T00:00:00Z'), 'garbage']) {
+      const res = await chatsOf(company.token, session.id, `?cursor=${cursor}`);
+      expect(res.status, cursor).toBe(400);
+      const messages = await messagesOf(company.token, session.id, '79991110000', `?cursor=${cursor}`);
+      expect(messages.status, cursor).toBe(400);
+    }
+    const nul = await chatsOf(company.token, session.id, '?search=%00');
+    expect(nul.status).toBe(400);
+    expect(nul.body.error.details).toEqual([expect.objectContaining({ field: 'search', in: 'querystring' })]);
+  });
+});
+
 describe('rights', () => {
   it('lets each right do exactly its part, and another company nothing', async () => {
     const company = await givenCompany(app);

@@ -129,6 +129,34 @@ describe('message ingest', () => {
     ]);
   });
 
+  it('keeps one chat when one batch holds a hidden-id-only message and one with both ids', async () => {
+    const ref = await givenRef();
+    await ingest().messages(ref, 'history', [
+      message({ chatWaId: '999000111222333@lid', body: 'hidden only' }),
+      message({ chatWaId: '79993334455@s.whatsapp.net', chatAltWaId: '999000111222333@lid', body: 'both' }),
+    ]);
+    const rows = await chatsOf(ref.sessionId);
+    expect(rows).toEqual([
+      expect.objectContaining({ waChatId: '79993334455@c.us', lid: '999000111222333@lid' }),
+    ]);
+    const stored = await database.db.select().from(messages).where(eq(messages.sessionId, ref.sessionId));
+    expect(stored).toHaveLength(2);
+  });
+
+  it('stores text with NUL characters without them, and never loses the rest of the batch', async () => {
+    const ref = await givenRef();
+    await ingest().messages(ref, 'live', [
+      message({
+        waMessageId: 'NUL1',
+        body: 'bad\u0000byte',
+        sender: { waId: null, phoneNumber: null, name: 'Iv\u0000an' },
+      }),
+      message({ waMessageId: 'OK1', body: 'fine' }),
+    ]);
+    const stored = await database.db.select().from(messages).where(eq(messages.sessionId, ref.sessionId));
+    expect(stored.map((m) => m.body).sort()).toEqual(['badbyte', 'fine']);
+  });
+
   it('gives a hidden-id-only chat its phone id when the mapping arrives', async () => {
     const ref = await givenRef();
     await ingest().messages(ref, 'live', [message({ chatWaId: '777000111222333@lid' })]);

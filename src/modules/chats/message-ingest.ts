@@ -55,101 +55,117 @@ export function createMessageIngest(deps: {
   events: EventBus;
   log: FastifyBaseLogger;
 }): Omit<EngineHandlers, 'ready'> {
-  return {
-    async messages(ref: SessionRef, source, batch) {
-      if (batch.length === 0) {
-        return;
-      }
-      const identities = new Map<string, ChatIdentity>();
-      const chatKeyOf = new Map<EngineMessage, string>();
-      for (const message of batch) {
-        const identity = identityOf(message);
-        chatKeyOf.set(message, identity.waChatId);
-        const known = identities.get(identity.waChatId);
-        identities.set(identity.waChatId, {
-          ...identity,
-          lid: known?.lid ?? identity.lid,
-          name: identity.name ?? known?.name ?? null,
+  /** Stores one batch in one transaction and announces its new live messages after commit. */
+  const store = async (ref: SessionRef, source: 'live' | 'history', batch: EngineMessage[]) => {
+    if (batch.length === 0) {
+      return;
+    }
+    const { identities, chatKeyOf } = groupByChat(batch);
+
+    const { inserted, touched } = await deps.db.transaction(async (tx) => {
+      const { remap, linked } = await reconcileIdentities(tx, ref, identities);
+      const chatRows = await deps.chats.upsertMany(
+        ref.companyId,
+        ref.sessionId,
+        [...identities.values()],
+        tx,
+      );
+      const chatIdOf = new Map(chatRows.map((c) => [c.waChatId, c.id]));
+      const chatOf = (m: EngineMessage) => {
+        const key = chatKeyOf.get(m)!;
+        return chatIdOf.get(remap.get(key) ?? key)!;
+      };
+      const rows: NewMessage[] = batch.map((m) => ({
+        sessionId: ref.sessionId,
+        companyId: ref.companyId,
+        chatId: chatOf(m),
+        waMessageId: m.waMessageId,
+        fromMe: m.fromMe,
+        type: m.type,
+        body: m.body,
+        senderWaId: m.sender.waId,
+        senderPhone: m.sender.phoneNumber,
+        senderName: m.sender.name,
+        timestamp: m.timestamp,
+        status: m.fromMe ? (m.status ?? 'sent') : 'received',
+        quotedWaMessageId: m.quotedWaMessageId ?? null,
+        media: m.media ?? null,
+      }));
+      const inserted = await deps.messages.insertMany(rows, tx);
+
+      // One update per chat: its newest new message, and how many new incoming ones are unread.
+      const perChat = new Map<string, Parameters<ChatsRepository['applyNewMessages']>[0][number]>();
+      for (const row of inserted) {
+        if (NOT_CONVERSATION.has(row.type)) {
+          continue;
+        }
+        const unread = source === 'live' && !row.fromMe ? 1 : 0;
+        const current = perChat.get(row.chatId);
+        const newer = !current || row.timestamp >= current.at;
+        perChat.set(row.chatId, {
+          chatId: row.chatId,
+          messageId: newer ? row.id : current.messageId,
+          body: newer ? row.body : current.body,
+          type: newer ? row.type : current.type,
+          fromMe: newer ? row.fromMe : current.fromMe,
+          at: newer ? row.timestamp : current.at,
+          unread: (current?.unread ?? 0) + unread,
         });
       }
+      const updated = await deps.chats.applyNewMessages([...perChat.values()], tx);
+      const touched = new Map([...linked, ...chatRows, ...updated].map((c) => [c.id, c]));
+      return { inserted, touched };
+    });
 
-      const { inserted, touched } = await deps.db.transaction(async (tx) => {
-        const { remap, linked } = await reconcileIdentities(tx, ref, identities);
-        const chatRows = await deps.chats.upsertMany(
-          ref.companyId,
-          ref.sessionId,
-          [...identities.values()],
-          tx,
-        );
-        const chatIdOf = new Map(chatRows.map((c) => [c.waChatId, c.id]));
-        const chatOf = (m: EngineMessage) => {
-          const key = chatKeyOf.get(m)!;
-          return chatIdOf.get(remap.get(key) ?? key)!;
-        };
-        const rows: NewMessage[] = batch.map((m) => ({
-          sessionId: ref.sessionId,
-          companyId: ref.companyId,
-          chatId: chatOf(m),
-          waMessageId: m.waMessageId,
-          fromMe: m.fromMe,
-          type: m.type,
-          body: m.body,
-          senderWaId: m.sender.waId,
-          senderPhone: m.sender.phoneNumber,
-          senderName: m.sender.name,
-          timestamp: m.timestamp,
-          status: m.fromMe ? (m.status ?? 'sent') : 'received',
-          quotedWaMessageId: m.quotedWaMessageId ?? null,
-          media: m.media ?? null,
-        }));
-        const inserted = await deps.messages.insertMany(rows, tx);
-
-        // One update per chat: its newest new message, and how many new incoming ones are unread.
-        const perChat = new Map<string, Parameters<ChatsRepository['applyNewMessages']>[0][number]>();
-        for (const row of inserted) {
-          if (NOT_CONVERSATION.has(row.type)) {
-            continue;
-          }
-          const unread = source === 'live' && !row.fromMe ? 1 : 0;
-          const current = perChat.get(row.chatId);
-          const newer = !current || row.timestamp >= current.at;
-          perChat.set(row.chatId, {
-            chatId: row.chatId,
-            messageId: newer ? row.id : current.messageId,
-            body: newer ? row.body : current.body,
-            type: newer ? row.type : current.type,
-            fromMe: newer ? row.fromMe : current.fromMe,
-            at: newer ? row.timestamp : current.at,
-            unread: (current?.unread ?? 0) + unread,
-          });
-        }
-        const updated = await deps.chats.applyNewMessages([...perChat.values()], tx);
-        const touched = new Map([...linked, ...chatRows, ...updated].map((c) => [c.id, c]));
-        return { inserted, touched };
-      });
-
-      deps.log.info(
-        {
-          companyId: ref.companyId,
-          sessionId: ref.sessionId,
-          source,
-          received: batch.length,
-          stored: inserted.length,
-        },
-        'messages saved',
-      );
-      if (source !== 'live') {
-        return;
+    deps.log.info(
+      {
+        companyId: ref.companyId,
+        sessionId: ref.sessionId,
+        source,
+        received: batch.length,
+        stored: inserted.length,
+      },
+      'messages saved',
+    );
+    if (source !== 'live') {
+      return;
+    }
+    for (const row of inserted) {
+      deps.log.debug({ sessionId: ref.sessionId, messageId: row.id, body: row.body }, 'message saved');
+      const chat = touched.get(row.chatId);
+      if (chat) {
+        deps.events.emit('message.received', {
+          ...ref,
+          chat: toChatDto(chat),
+          message: toMessageDto(row),
+        });
       }
-      for (const row of inserted) {
-        deps.log.debug({ sessionId: ref.sessionId, messageId: row.id, body: row.body }, 'message saved');
-        const chat = touched.get(row.chatId);
-        if (chat) {
-          deps.events.emit('message.received', {
-            ...ref,
-            chat: toChatDto(chat),
-            message: toMessageDto(row),
-          });
+    }
+  };
+
+  return {
+    async messages(ref: SessionRef, source, batch) {
+      const clean = batch.map(withoutNul);
+      try {
+        await store(ref, source, clean);
+      } catch (err) {
+        if (clean.length <= 1) {
+          throw err;
+        }
+        // One bad message must not take its batch with it: store them one by one.
+        deps.log.error(
+          { err, sessionId: ref.sessionId, size: clean.length },
+          'batch not stored; storing one by one',
+        );
+        for (const message of clean) {
+          try {
+            await store(ref, source, [message]);
+          } catch (single) {
+            deps.log.error(
+              { err: single, sessionId: ref.sessionId, waMessageId: message.waMessageId },
+              'message not stored',
+            );
+          }
         }
       }
     },
@@ -167,11 +183,6 @@ export function createMessageIngest(deps: {
       }
     },
 
-    /**
-     * The hidden id and the phone id are one person: one chat. A chat known only by the hidden
-     * id takes the phone id; if both chats exist, the hidden-id chat's messages move into the
-     * phone chat and it is removed, with counters added up.
-     */
     /** Edits and "delete for everyone": the stored message changes, and so does the preview if it was the last. */
     async changes(ref, changes) {
       for (const change of changes) {
@@ -333,4 +344,43 @@ async function reconcileIdentities(
     }
   }
   return { remap, linked };
+}
+
+/** PostgreSQL text cannot hold NUL; a message carrying one is stored without it. */
+function withoutNul(message: EngineMessage): EngineMessage {
+  const strip = (v: string | null | undefined) => (v ? v.replaceAll('\u0000', '') : (v ?? null));
+  return {
+    ...message,
+    body: strip(message.body),
+    chatName: strip(message.chatName),
+    sender: { ...message.sender, name: strip(message.sender.name) },
+  };
+}
+
+/**
+ * Each message's chat key, and one identity per chat. A message addressed only by a hidden id
+ * joins the phone chat when another message of the same batch shows both ids.
+ */
+function groupByChat(batch: EngineMessage[]) {
+  const perMessage = batch.map((message) => ({ message, identity: identityOf(message) }));
+  const phoneOfLid = new Map<string, ChatIdentity>();
+  for (const { identity } of perMessage) {
+    if (identity.lid && identity.waChatId !== identity.lid) {
+      phoneOfLid.set(identity.lid, identity);
+    }
+  }
+  const identities = new Map<string, ChatIdentity>();
+  const chatKeyOf = new Map<EngineMessage, string>();
+  for (const { message, identity: own } of perMessage) {
+    const linked = own.lid && own.waChatId === own.lid ? phoneOfLid.get(own.lid) : undefined;
+    const identity = linked ? { ...own, waChatId: linked.waChatId, phoneNumber: linked.phoneNumber } : own;
+    chatKeyOf.set(message, identity.waChatId);
+    const known = identities.get(identity.waChatId);
+    identities.set(identity.waChatId, {
+      ...identity,
+      lid: known?.lid ?? identity.lid,
+      name: identity.name ?? known?.name ?? null,
+    });
+  }
+  return { identities, chatKeyOf };
 }

@@ -31,7 +31,7 @@ export function createManagersService(deps: {
   return {
     /** The company's managers, active and deactivated, oldest first. */
     async list(actor: Actor, query: PageQuery) {
-      const after = query.cursor ? decodeCursor(query.cursor) : null;
+      const after = query.cursor ? decodeCursor(query.cursor, 'id') : null;
       const { rows, total } = await deps.users.listByRole(actor.companyId, 'manager', query, after);
       const { items, pagination } = toPage(rows, query, (r) => ({ k: null, id: r.id }), total);
       return { items: items.map(toUserDto), pagination };
