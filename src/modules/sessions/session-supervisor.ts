@@ -84,16 +84,19 @@ export function createSessionSupervisor(deps: {
   const logFor = (ref: SessionRef) => deps.log.child({ companyId: ref.companyId, sessionId: ref.sessionId });
 
   /** Applies a status event (and any extra fields) to the row, and announces a real change. */
+  /** Whether this state still speaks for its session (not stopped, replaced or logged out). */
+  const isCurrent = (state: Live) => live.get(state.ref.sessionId) === state;
+
   const apply = async (state: Live, event: SessionEvent | null, patch: SessionPatch = {}) => {
     const to = event ? transition(state.status, event) : null;
-    if (!to && Object.keys(patch).length === 0) {
+    if ((!to && Object.keys(patch).length === 0) || !isCurrent(state)) {
       return;
     }
     const row = await deps.sessions.update(state.ref.companyId, state.ref.sessionId, {
       ...patch,
       ...(to ? { status: to } : {}),
     });
-    if (!row || live.get(state.ref.sessionId) !== state) {
+    if (!row) {
       return;
     }
     if (to) {
@@ -117,7 +120,7 @@ export function createSessionSupervisor(deps: {
     clearTimeout(state.timer);
     state.timer = setTimeout(() => {
       state.timer = undefined;
-      if (live.get(state.ref.sessionId) === state && !shuttingDown) {
+      if (isCurrent(state) && !shuttingDown) {
         void startEngine(state);
       }
     }, delay);
@@ -125,12 +128,24 @@ export function createSessionSupervisor(deps: {
   };
 
   const handle = async (state: Live, event: EngineEvent) => {
+    if (!isCurrent(state)) {
+      return; // queued before its engine was stopped or replaced
+    }
     const log = logFor(state.ref);
     switch (event.type) {
       case 'qr': {
+        if (state.status !== 'qr' && !transition(state.status, 'qr')) {
+          return; // a late QR after the phone linked
+        }
         const qrCode = await QRCode.toDataURL(event.qr, { margin: 1, width: 320 });
+        if (!isCurrent(state)) {
+          return;
+        }
         state.qr = { qr: event.qr, qrCode, expiresAt: event.expiresAt };
         await apply(state, 'qr', { qr: event.qr, qrExpiresAt: event.expiresAt });
+        if (!isCurrent(state)) {
+          return;
+        }
         log.info({ expiresAt: event.expiresAt }, 'QR issued');
         deps.events.emit('session.qr', {
           ...state.ref,
@@ -158,6 +173,9 @@ export function createSessionSupervisor(deps: {
           qr: null,
           qrExpiresAt: null,
         });
+        if (!isCurrent(state)) {
+          return;
+        }
         log.info({ phoneNumber: event.phoneNumber }, 'session authorized');
         deps.events.emit('session.ready', {
           ...state.ref,
@@ -216,7 +234,7 @@ export function createSessionSupervisor(deps: {
 
   const forget = (state: Live) => {
     clearTimeout(state.timer);
-    if (live.get(state.ref.sessionId) === state) {
+    if (isCurrent(state)) {
       live.delete(state.ref.sessionId);
     }
   };
@@ -252,7 +270,7 @@ export function createSessionSupervisor(deps: {
       ...ref,
       credentials,
       emit: (event) => {
-        if (live.get(ref.sessionId) !== state) {
+        if (!isCurrent(state)) {
           return; // an engine that was stopped or replaced has nothing more to say
         }
         state.chain = state.chain
@@ -271,6 +289,8 @@ export function createSessionSupervisor(deps: {
     } catch (err) {
       logFor(state.ref).warn({ err }, 'engine failed to stop');
     }
+    // Events already queued see the state is no longer current and write nothing.
+    await state.chain;
   };
 
   return {
@@ -306,6 +326,7 @@ export function createSessionSupervisor(deps: {
         } catch (err) {
           logFor(state.ref).warn({ err }, 'engine failed to log out; credentials are deleted anyway');
         }
+        await state.chain;
       }
       await deps.credentialsFor(row.id).clear();
       const to = transition(state?.status ?? row.status, 'stopped');

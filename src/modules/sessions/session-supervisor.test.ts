@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { openTestDatabase } from '../../../test/support/test-app.js';
+import type { Database } from '../../db/client.js';
+import { createEventBus } from '../../events/event-bus.js';
+import type { DomainEvents } from '../../events/domain-events.js';
+import { createCipher } from '../../shared/cipher.js';
+import { companies } from '../companies/companies.table.js';
+import { createCredentialStore } from '../engine/credential-store.js';
+import type { EngineContext, EngineFactory, WhatsAppEngine } from '../engine/engine.js';
+import { backoffDelay, createSessionSupervisor } from './session-supervisor.js';
+import { createSessionsRepository } from './sessions.repository.js';
+import { whatsappSessions } from './sessions.table.js';
+
+let database: Database;
+let drop: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ database, drop } = await openTestDatabase());
+});
+afterAll(async () => {
+  await drop();
+});
+
+/** A scripted engine: the test decides what it reports and when. */
+function scriptedEngines() {
+  const contexts: EngineContext[] = [];
+  const factory: EngineFactory = (context) => {
+    contexts.push(context);
+    const engine: WhatsAppEngine = {
+      start: () => Promise.resolve(),
+      stop: () => Promise.resolve(),
+      logout: () => Promise.resolve(),
+      sendText: () => Promise.resolve({ timestamp: new Date() }),
+      markRead: () => Promise.resolve(),
+      requestPairingCode: () => Promise.resolve('ABCD1234'),
+      isOnWhatsApp: () => Promise.resolve(true),
+    };
+    return engine;
+  };
+  return { factory, contexts };
+}
+
+async function setup() {
+  const [company] = await database.db.insert(companies).values({ name: 'Acme' }).returning();
+  const [row] = await database.db
+    .insert(whatsappSessions)
+    .values({ companyId: company!.id, name: 'Sales', engine: 'test' })
+    .returning();
+  const events = createEventBus((err) => {
+    throw err;
+  });
+  const heard: { name: keyof DomainEvents; payload: unknown }[] = [];
+  for (const name of [
+    'session.status_changed',
+    'session.ready',
+    'session.disconnected',
+    'session.qr',
+  ] as const) {
+    events.on(name, (payload) => heard.push({ name, payload }));
+  }
+  const engines = scriptedEngines();
+  const sessions = createSessionsRepository(database.db);
+  const cipher = createCipher(randomBytes(32));
+  const supervisor = createSessionSupervisor({
+    sessions,
+    engineFactory: engines.factory,
+    credentialsFor: (id) => createCredentialStore(database.db, cipher, id),
+    events,
+    log: pino({ level: 'silent' }),
+    reconnect: { minDelayMs: 5, maxDelayMs: 10, maxAttempts: 2 },
+  });
+  const status = async () => (await sessions.find(row!.companyId, row!.id))!.status;
+  return { row: row!, supervisor, engines, heard, status };
+}
+
+describe('session supervisor', () => {
+  it('ignores what a replaced engine still had queued', async () => {
+    const { row, supervisor, engines, heard, status } = await setup();
+    await supervisor.start(row);
+    const first = engines.contexts[0]!;
+    first.emit({ type: 'ready', phoneNumber: '79990001122', displayName: null });
+    await supervisor.settled();
+    expect(await status()).toBe('ready');
+
+    // The old engine reports a drop, and an admin restarts before that report is handled.
+    first.emit({ type: 'disconnected', reason: 'late', loggedOut: false });
+    await supervisor.start(row);
+    engines.contexts[1]!.emit({ type: 'ready', phoneNumber: '79990001122', displayName: null });
+    await supervisor.settled();
+
+    expect(await status()).toBe('ready');
+    expect(heard.filter((e) => e.name === 'session.disconnected')).toEqual([]);
+    await supervisor.shutdown();
+  });
+
+  it('ignores a late QR after the phone linked', async () => {
+    const { row, supervisor, engines, heard, status } = await setup();
+    await supervisor.start(row);
+    const engine = engines.contexts[0]!;
+    engine.emit({ type: 'ready', phoneNumber: '79990001122', displayName: 'Acme' });
+    engine.emit({ type: 'qr', qr: 'late-qr', expiresAt: new Date(Date.now() + 20_000) });
+    await supervisor.settled();
+    expect(await status()).toBe('ready');
+    expect(supervisor.qrOf(row.id)).toBeNull();
+    expect(heard.filter((e) => e.name === 'session.qr')).toEqual([]);
+    await supervisor.shutdown();
+  });
+
+  it('writes nothing after a logout, whatever the engine still says', async () => {
+    const { row, supervisor, engines, status } = await setup();
+    await supervisor.start(row);
+    const engine = engines.contexts[0]!;
+    engine.emit({ type: 'ready', phoneNumber: '79990001122', displayName: null });
+    await supervisor.settled();
+    engine.emit({ type: 'ready', phoneNumber: '79990009999', displayName: null });
+    await supervisor.logout({ ...row, status: 'ready' });
+    await supervisor.settled();
+    expect(await status()).toBe('disconnected');
+  });
+
+  it('backs off exponentially with jitter, capped', () => {
+    const policy = { minDelayMs: 1000, maxDelayMs: 60_000 };
+    expect(backoffDelay(1, policy, () => 0)).toBe(500);
+    expect(backoffDelay(1, policy, () => 1)).toBe(1000);
+    expect(backoffDelay(4, policy, () => 1)).toBe(8000);
+    expect(backoffDelay(20, policy, () => 1)).toBe(60_000);
+    expect(backoffDelay(20, policy, () => 0)).toBe(30_000);
+  });
+});
