@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openTestDatabase } from '../../../test/support/test-app.js';
 import type { Database } from '../../db/client.js';
-import { createEventBus } from '../../events/event-bus.js';
 import type { DomainEvents } from '../../events/domain-events.js';
+import { createEventBus } from '../../events/event-bus.js';
 import { createCipher } from '../../shared/cipher.js';
 import { companies } from '../companies/companies.table.js';
 import { createCredentialStore } from '../engine/credential-store.js';
