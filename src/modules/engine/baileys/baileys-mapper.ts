@@ -428,7 +428,12 @@ function readContent(c: proto.IMessage): Reading | typeof SILENT | null {
     return {
       type: 'image',
       body: text(m.caption),
-      media: compact({ mimetype: m.mimetype, size: toNumberOrNull(m.fileLength), width: m.width, height: m.height }),
+      media: compact({
+        mimetype: m.mimetype,
+        size: toNumberOrNull(m.fileLength),
+        width: m.width,
+        height: m.height,
+      }),
     };
   }
   const video = c.videoMessage ?? c.ptvMessage;
@@ -470,7 +475,12 @@ function readContent(c: proto.IMessage): Reading | typeof SILENT | null {
     return {
       type: 'sticker',
       body: null,
-      media: compact({ mimetype: m.mimetype, size: toNumberOrNull(m.fileLength), width: m.width, height: m.height }),
+      media: compact({
+        mimetype: m.mimetype,
+        size: toNumberOrNull(m.fileLength),
+        width: m.width,
+        height: m.height,
+      }),
     };
   }
   if (c.locationMessage) {
