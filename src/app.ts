@@ -6,7 +6,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply, LogController } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -19,6 +19,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { createEventBus } from './events/event-bus.js';
 import { useAuthentication } from './http/auth.js';
+import { fail } from './http/envelope.js';
 import { errorHandler } from './http/error-handler.js';
 import { nulGuard } from './http/nul-guard.js';
 import type { ApiApp } from './http/types.js';
@@ -76,6 +77,13 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<A
       return typeof sent === 'string' && /^[\w.:-]{1,64}$/.test(sent) ? sent : randomUUID();
     },
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // Errors Fastify raises before routing (a malformed URL) get the envelope too.
+    frameworkErrors: (error, request, reply: FastifyReply) => {
+      void reply
+        .code(error.statusCode ?? 400)
+        .type('application/json; charset=utf-8')
+        .send(fail('BAD_REQUEST', error.message, undefined, request.id));
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -95,8 +95,15 @@ function errorHandlerPlugin(app: FastifyInstance, _opts: unknown, done: () => vo
     if (isDataError(error)) {
       // A value PostgreSQL refuses to store or compare (bad encoding, out of range): the client's
       // input, which validation should have caught; answered as such, and logged to be fixed.
-      request.log.warn({ code: (error.cause as { code?: string } | undefined)?.code }, 'input refused by the database');
-      return send(reply, 400, fail('BAD_REQUEST', 'The request contains a value that cannot be stored', undefined, request.id));
+      request.log.warn(
+        { code: (error.cause as { code?: string } | undefined)?.code },
+        'input refused by the database',
+      );
+      return send(
+        reply,
+        400,
+        fail('BAD_REQUEST', 'The request contains a value that cannot be stored', undefined, request.id),
+      );
     }
     if (error.statusCode === 429) {
       // @fastify/rate-limit; it has already set Retry-After.

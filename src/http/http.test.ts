@@ -343,3 +343,26 @@ describe('bad input never gives a 500', () => {
     },
   );
 });
+
+describe('framework errors', () => {
+  it('answers a malformed URL with the error envelope', async () => {
+    const res = await app.http.inject({ method: 'GET', url: '/api/whatsapp/sessions/%E0%A4%A' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      success: false,
+      error: { code: 'BAD_REQUEST', requestId: expect.any(String) },
+    });
+  });
+
+  it('answers a NUL character anywhere in the input with 400 naming the field, never 500', async () => {
+    const res = await call(app, 'POST', '/api/auth/register', {
+      body: { companyName: 'A\u0000', name: 'Ann', email: 'nul@example.com', password: 'password-123' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([expect.objectContaining({ field: 'companyName', in: 'body' })]);
+    const login = await call(app, 'POST', '/api/auth/login', {
+      body: { email: 'nul@example.com', password: 'x' },
+    });
+    expect(login.status).toBe(401);
+  });
+});

@@ -98,7 +98,10 @@ export function createModules({ config, database, events, log, version }: Module
     ...createMessageIngest({ db, chats: chatsRepo, messages: messagesRepo, events, log }),
     ready: (ref) => sender.kick(ref),
   });
-  events.on('session.deleted', ({ sessionId }) => sender.forget(sessionId));
+  events.on('session.deleted', ({ sessionId }) => {
+    sender.forget(sessionId);
+    engine.simulator?.forget(sessionId);
+  });
   const chats = createChatsService({
     db,
     chats: chatsRepo,
@@ -136,7 +139,7 @@ export function createModules({ config, database, events, log, version }: Module
     },
     /** Stops engines (credentials kept) once no request is in flight. */
     async stop() {
-      sender.stop();
+      await sender.stop();
       await supervisor.shutdown();
     },
     /** Registers every module's routes on the /api scope. */

@@ -5,8 +5,7 @@ import type { AuthService } from './auth.service.js';
 
 export function authRoutes(app: ApiApp, auth: AuthService, options: { rateLimitPerMinute: number }): void {
   // Per client address; @fastify/rate-limit answers 429 with Retry-After.
-  // One budget per address shared by login and register.
-  const rateLimit = { max: options.rateLimitPerMinute, timeWindow: 60_000, groupId: 'auth' };
+  const rateLimit = { max: options.rateLimitPerMinute, timeWindow: 60_000 };
 
   app.post(
     '/auth/register',

@@ -33,7 +33,3 @@ export function parseWaAddress(input: string): WaAddress | null {
   const phone = normalizePhone(input);
   return phone ? { kind: 'person', waChatId: `${phone}@c.us`, phoneNumber: phone } : null;
 }
-
-export function personChatId(phoneNumber: string): string {
-  return `${phoneNumber}@c.us`;
-}

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { EventBus } from '../../events/event-bus.js';
-import { NotFoundError, UnprocessableError } from '../../http/errors.js';
+import { NotFoundError, ServiceUnavailableError, UnprocessableError } from '../../http/errors.js';
 import { fingerprint, type IdempotencyStore } from '../../http/idempotency.js';
 import type { PageQuery } from '../../http/pagination.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
@@ -32,7 +32,7 @@ export function createChatsService(deps: {
   chats: ChatsRepository;
   messages: MessagesRepository;
   policy: AccessPolicy;
-  supervisor: Pick<SessionSupervisor, 'isReady' | 'readyEngine'>;
+  supervisor: Pick<SessionSupervisor, 'isReady' | 'readyEngine' | 'runningEngine'>;
   sender: Pick<Sender, 'kick'>;
   idempotency: IdempotencyStore;
   audit: AuditService;
@@ -122,7 +122,7 @@ export function createChatsService(deps: {
       await deps.policy.require(actor, sessionId, 'read');
       const chat = await requireChat(actor.companyId, sessionId, chatRef);
       const after = query.cursor ? decodeCursor(query.cursor, 'time') : null;
-      const rows = await deps.messages.list(chat.id, query, after);
+      const rows = await deps.messages.list(actor.companyId, chat.id, query, after);
       const { items, pagination } = toPage(rows, query, (m) => ({ k: m.timestamp.toISOString(), id: m.id }));
       return { items: items.map(toMessageDto), pagination };
     },
@@ -150,6 +150,14 @@ export function createChatsService(deps: {
         if (replay) {
           return replay.response;
         }
+      }
+      // A session that is linking or reconnecting takes messages (they wait as pending); one that
+      // was disconnected, logged out or gave up would keep them forever, so it refuses them.
+      if (!deps.supervisor.runningEngine(sessionId)) {
+        throw new ServiceUnavailableError(
+          'SESSION_NOT_READY',
+          `Session '${sessionId}' is not connected to WhatsApp; reconnect it first`,
+        );
       }
       const chat = await chatToSendTo(actor.companyId, sessionId, chatRef);
       const quoted = input.quotedMessageId
@@ -252,7 +260,7 @@ export function createChatsService(deps: {
       await deps.policy.require(actor, sessionId, 'manageChats');
       const chat = await requireChat(actor.companyId, sessionId, chatRef);
       const { waMessageIds, updated } = await deps.db.transaction(async (tx) => {
-        const waMessageIds = await deps.messages.markChatRead(chat.id, tx);
+        const waMessageIds = await deps.messages.markChatRead(actor.companyId, chat.id, tx);
         const updated = await deps.chats.update(actor.companyId, sessionId, chat.id, { unreadCount: 0 }, tx);
         return { waMessageIds, updated };
       });

@@ -291,6 +291,21 @@ describe('sending', () => {
     expect(await outgoing(company.token, session.id)).toHaveLength(1);
   });
 
+  it('refuses sends to a session an admin disconnected (503), but still replays an accepted one', async () => {
+    const company = await givenCompany(app);
+    const session = await givenSession(app, company);
+    const headers = { 'idempotency-key': 'before-disconnect' };
+    const first = await send(company.token, session.id, '79991234567', { message: 'accepted' }, headers);
+    expect(first.status).toBe(201);
+    await call(app, 'POST', `/api/whatsapp/sessions/${session.id}/disconnect`, { token: company.token });
+
+    const refused = await send(company.token, session.id, '79991234567', { message: 'too late' });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe('SESSION_NOT_READY');
+    const replay = await send(company.token, session.id, '79991234567', { message: 'accepted' }, headers);
+    expect(replay.body.data.message.id).toBe(first.body.data.message.id);
+  });
+
   it('retries transient failures, then marks the message failed with a reason', async () => {
     const company = await givenCompany(app);
     const session = await givenSession(app, company);

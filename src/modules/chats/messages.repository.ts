@@ -62,8 +62,13 @@ export function createMessagesRepository(db: Db) {
     },
 
     /** Newest first, keyset on (timestamp, id) over messages_chat_list_idx. */
-    async list(chatId: string, query: PageQuery, after: CursorPosition | null): Promise<MessageRow[]> {
-      const scope = eq(messages.chatId, chatId);
+    async list(
+      companyId: string,
+      chatId: string,
+      query: PageQuery,
+      after: CursorPosition | null,
+    ): Promise<MessageRow[]> {
+      const scope = and(eq(messages.companyId, companyId), eq(messages.chatId, chatId));
       const where =
         after && typeof after.k === 'string'
           ? and(
@@ -112,23 +117,6 @@ export function createMessagesRepository(db: Db) {
       return changed;
     },
 
-    /** The oldest pending send of the session, due now. */
-    async nextPending(sessionId: string, now: Date): Promise<MessageRow | undefined> {
-      const [row] = await db
-        .select()
-        .from(messages)
-        .where(
-          and(
-            eq(messages.sessionId, sessionId),
-            eq(messages.status, 'pending'),
-            or(sql`${messages.nextAttemptAt} is null`, lte(messages.nextAttemptAt, now)),
-          ),
-        )
-        .orderBy(asc(messages.id))
-        .limit(1);
-      return row;
-    },
-
     /** The oldest pending send of the session, due or not (the head of its queue). */
     async headOfQueue(sessionId: string): Promise<MessageRow | undefined> {
       const [row] = await db
@@ -140,22 +128,21 @@ export function createMessagesRepository(db: Db) {
       return row;
     },
 
-    /** Sessions that have something waiting to be sent. */
-    async sessionsWithPending(): Promise<string[]> {
-      const rows = await db
-        .selectDistinct({ sessionId: messages.sessionId })
-        .from(messages)
-        .where(eq(messages.status, 'pending'));
-      return rows.map((r) => r.sessionId);
-    },
-
+    /**
+     * WhatsApp accepted the message. A status report may have overtaken the send call (the echo
+     * of our own message can arrive first), in which case the message is already further along.
+     */
     async markSent(messageId: string): Promise<MessageRow | undefined> {
       const [row] = await db
         .update(messages)
         .set({ status: 'sent', error: null, nextAttemptAt: null })
         .where(and(eq(messages.id, messageId), eq(messages.status, 'pending')))
         .returning();
-      return row;
+      if (row) {
+        return row;
+      }
+      const [current] = await db.select().from(messages).where(eq(messages.id, messageId));
+      return current;
     },
 
     async markFailed(messageId: string, error: string): Promise<MessageRow | undefined> {
@@ -191,11 +178,18 @@ export function createMessagesRepository(db: Db) {
     },
 
     /** Incoming messages of a chat not yet marked read; they become read. */
-    async markChatRead(chatId: string, tx: DbOrTx = db): Promise<string[]> {
+    async markChatRead(companyId: string, chatId: string, tx: DbOrTx = db): Promise<string[]> {
       const rows = await tx
         .update(messages)
         .set({ status: 'read' })
-        .where(and(eq(messages.chatId, chatId), eq(messages.fromMe, false), eq(messages.status, 'received')))
+        .where(
+          and(
+            eq(messages.companyId, companyId),
+            eq(messages.chatId, chatId),
+            eq(messages.fromMe, false),
+            eq(messages.status, 'received'),
+          ),
+        )
         .returning({ waMessageId: messages.waMessageId });
       return rows.map((r) => r.waMessageId);
     },

@@ -44,6 +44,20 @@ export function createPacer(policy: Pick<SendPolicy, 'perMinute' | 'burst'>, now
   };
 }
 
+/** A send WhatsApp has not acknowledged by then is retried (with the same id, so never doubled). */
+const SEND_TIMEOUT_MS = 30_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new EngineError('WhatsApp did not acknowledge the send in time', true)),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 interface Worker {
   ref: SessionRef;
   running: boolean;
@@ -127,12 +141,15 @@ export function createSender(deps: {
       return true; // the chat was deleted (with its messages) meanwhile
     }
     try {
-      await deps.supervisor.readyEngine(message.sessionId).sendText({
-        to: chat.waChatId,
-        text: message.body ?? '',
-        waMessageId: message.waMessageId,
-        quoted: quoted ?? null,
-      });
+      await withTimeout(
+        deps.supervisor.readyEngine(message.sessionId).sendText({
+          to: chat.waChatId,
+          text: message.body ?? '',
+          waMessageId: message.waMessageId,
+          quoted: quoted ?? null,
+        }),
+        SEND_TIMEOUT_MS,
+      );
     } catch (err) {
       const transient = !(err instanceof EngineError) || err.transient;
       const reason = err instanceof Error ? err.message : 'send failed';
@@ -219,11 +236,13 @@ export function createSender(deps: {
       }
     },
 
-    stop(): void {
+    /** Stops taking new work and waits for sends in flight (each is bounded by SEND_TIMEOUT_MS). */
+    async stop(): Promise<void> {
       stopped = true;
       for (const worker of workers.values()) {
         clearTimeout(worker.timer);
       }
+      await this.idle();
     },
 
     forget(sessionId: string): void {

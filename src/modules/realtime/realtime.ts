@@ -226,6 +226,13 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
       const sockets = io.in(rooms.user(userId));
       sockets.socketsLeave([rooms.readers(sessionId), rooms.members(sessionId)]);
       sockets.socketsJoin(sessionRooms(sessionId, rights));
+      // Connected sockets now hold the current rooms: they may recover later; only those away now may not.
+      for (const id of io.of('/').adapter.rooms.get(rooms.user(userId)) ?? []) {
+        const socket = io.of('/').sockets.get(id);
+        if (socket) {
+          socket.data.epoch = clock;
+        }
+      }
     }),
     deps.events.on('user.changed', ({ userId }) => {
       // A new password ends old tokens, a deactivation all of them: each socket re-proves its token.

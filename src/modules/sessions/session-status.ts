@@ -55,7 +55,7 @@ export const TRANSITIONS: Table = {
   connecting: linking,
   disconnected: linking,
   ready: { ...always, connection_lost: 'disconnected' },
-  logged_out: { start: 'starting', stopped: 'logged_out', failed: 'failed' },
+  logged_out: { start: 'starting', stopped: 'disconnected', failed: 'failed' },
   failed: { start: 'starting', stopped: 'disconnected', logged_out: 'logged_out' },
 };
 
@@ -63,9 +63,4 @@ export const TRANSITIONS: Table = {
 export function transition(from: SessionStatus, event: SessionEvent): SessionStatus | null {
   const to = TRANSITIONS[from][event];
   return to && to !== from ? to : null;
-}
-
-/** Statuses in which the engine should be running (and be restarted after a server restart). */
-export function isLive(status: SessionStatus): boolean {
-  return status === 'starting' || status === 'qr' || status === 'connecting' || status === 'ready';
 }

@@ -311,11 +311,6 @@ export function createSessionSupervisor(deps: {
       await state.chain;
     },
 
-    /** Stops and starts again from scratch: a logged-out session gets a fresh QR. */
-    async restart(row: SessionRow): Promise<void> {
-      await this.start(row);
-    },
-
     /** Unlinks the account (credentials deleted) and leaves the session `disconnected`. */
     async logout(row: SessionRow): Promise<void> {
       const state = live.get(row.id);

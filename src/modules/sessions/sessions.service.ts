@@ -149,7 +149,7 @@ export function createSessionsService(deps: {
     /** Restarts the engine; without credentials it shows a fresh QR. Admin only. */
     async reconnect(actor: Actor, sessionId: string) {
       const { session } = await deps.policy.require(actor, sessionId, 'any');
-      await deps.supervisor.restart(session);
+      await deps.supervisor.start(session);
       await record(actor, 'session.reconnected', sessionId);
       return toSessionDto((await deps.sessions.find(actor.companyId, sessionId)) ?? session);
     },
