@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from 'pino';
 
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
@@ -70,7 +71,8 @@ export function createModules({ config, database, events, log, version }: Module
 
   const wa = config.whatsapp;
   const cipher = createCipher(config.encryptionKey);
-  const engine = createEngine(wa);
+  // Fastify's logger is pino; Baileys wants pino's full interface.
+  const engine = createEngine(wa, log as unknown as Logger);
   const sessionsRepo = createSessionsRepository(db);
   const policy = createAccessPolicy({ sessions: sessionsRepo, access: createAccessRepository(db) });
   const supervisor = createSessionSupervisor({

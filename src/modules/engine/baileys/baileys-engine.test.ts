@@ -1,0 +1,280 @@
+import { randomBytes } from 'node:crypto';
+
+import { Boom } from '@hapi/boom';
+import { makeEventBuffer, type UserFacingSocketConfig, type WAMessage } from 'baileys';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { openTestDatabase } from '../../../../test/support/test-app.js';
+import type { Database } from '../../../db/client.js';
+import { createCipher } from '../../../shared/cipher.js';
+import { companies } from '../../companies/companies.table.js';
+import { whatsappSessions } from '../../sessions/sessions.table.js';
+import { createCredentialStore } from '../credential-store.js';
+import { EngineError, type EngineEvent } from '../engine.js';
+import {
+  classifyClose,
+  createBaileysEngineFactory,
+  type SocketLike,
+  toBaileysJid,
+} from './baileys-engine.js';
+
+const logger = pino({ level: 'silent' });
+let database: Database;
+let drop: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ database, drop } = await openTestDatabase());
+});
+afterAll(async () => {
+  await drop();
+});
+
+/** A socket that never touches the network: Baileys' own event buffer, and recorded calls. */
+function fakeSockets() {
+  const made: { config: UserFacingSocketConfig; socket: SocketLike & { calls: unknown[][] } }[] = [];
+  const factory = (config: UserFacingSocketConfig) => {
+    const calls: unknown[][] = [];
+    const socket = {
+      ev: makeEventBuffer(logger),
+      user: undefined as SocketLike['user'],
+      calls,
+      end: (error: Error | undefined) => {
+        calls.push(['end', error]);
+      },
+      logout: () => {
+        calls.push(['logout']);
+        return Promise.resolve();
+      },
+      sendMessage: (jid: string, content: unknown, options: unknown) => {
+        calls.push(['sendMessage', jid, content, options]);
+        return Promise.resolve(undefined);
+      },
+      readMessages: (keys: unknown) => {
+        calls.push(['readMessages', keys]);
+        return Promise.resolve();
+      },
+      requestPairingCode: (phone: string) => {
+        calls.push(['requestPairingCode', phone]);
+        return Promise.resolve('ABCD1234');
+      },
+      onWhatsApp: (...numbers: string[]) =>
+        Promise.resolve(
+          numbers
+            .filter((n) => !n.endsWith('0000'))
+            .map((n) => ({ jid: `${n}@s.whatsapp.net`, exists: true })),
+        ),
+    } as unknown as SocketLike & { calls: unknown[][] };
+    made.push({ config, socket });
+    return socket;
+  };
+  return { factory, made };
+}
+
+async function givenEngine() {
+  const [company] = await database.db.insert(companies).values({ name: 'Acme' }).returning();
+  const [session] = await database.db
+    .insert(whatsappSessions)
+    .values({ companyId: company!.id, name: 'Sales', engine: 'baileys' })
+    .returning();
+  const credentials = createCredentialStore(database.db, createCipher(randomBytes(32)), session!.id);
+  const events: EngineEvent[] = [];
+  const sockets = fakeSockets();
+  const engine = createBaileysEngineFactory({ logger, socketFactory: sockets.factory })({
+    sessionId: session!.id,
+    companyId: company!.id,
+    credentials,
+    emit: (event) => events.push(event),
+  });
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+  return { engine, events, sockets, credentials, settle };
+}
+
+const closeWith = (statusCode: number, message = 'closed') => ({
+  connection: 'close' as const,
+  lastDisconnect: { error: new Boom(message, { statusCode }), date: new Date() },
+});
+
+describe('classifyClose', () => {
+  it.each([
+    [515, true, 'restart'],
+    [401, true, 'logged_out'],
+    [440, true, 'permanent'],
+    [403, true, 'permanent'],
+    [411, true, 'permanent'],
+    [405, true, 'permanent'],
+    [428, true, 'retry'],
+    [408, true, 'retry'],
+    [500, true, 'retry'],
+    [503, true, 'retry'],
+  ])('code %i → %s', (code, paired, kind) => {
+    expect(classifyClose(new Boom('x', { statusCode: code }), paired).kind).toBe(kind);
+  });
+
+  it('treats an exhausted QR as permanent only while unpaired, and unknown errors as retryable', () => {
+    expect(classifyClose(new Boom('QR refs attempts ended', { statusCode: 408 }), false).kind).toBe(
+      'permanent',
+    );
+    expect(classifyClose(new Boom('QR refs attempts ended', { statusCode: 408 }), true).kind).toBe('retry');
+    expect(classifyClose(new Error('getaddrinfo ENOTFOUND web.whatsapp.com'), true).kind).toBe('retry');
+    expect(classifyClose(undefined, false).kind).toBe('retry');
+  });
+});
+
+describe('toBaileysJid', () => {
+  it('turns contract ids into Baileys jids', () => {
+    expect(toBaileysJid('79991234567@c.us')).toBe('79991234567@s.whatsapp.net');
+    expect(toBaileysJid('79991234567')).toBe('79991234567@s.whatsapp.net');
+    expect(toBaileysJid('120363025246125486@g.us')).toBe('120363025246125486@g.us');
+    expect(() => toBaileysJid('status@broadcast')).toThrow(EngineError);
+  });
+});
+
+describe('Baileys engine', () => {
+  it('reports QR, connecting and ready, with the account from the socket', async () => {
+    const { engine, events, sockets, settle } = await givenEngine();
+    await engine.start();
+    const { socket, config } = sockets.made[0]!;
+    expect(config).toMatchObject({ markOnlineOnConnect: false, syncFullHistory: false });
+    socket.ev.emit('connection.update', { connection: 'connecting' });
+    socket.ev.emit('connection.update', { qr: '2@abc,def,ghi' });
+    socket.user = { id: '79990001122:12@s.whatsapp.net', lid: '123456789012345:12@lid', name: 'Acme Sales' };
+    socket.ev.emit('connection.update', { connection: 'open' });
+    await settle();
+    expect(events.map((e) => e.type)).toEqual(['connecting', 'qr', 'ready']);
+    expect(events[1]).toMatchObject({ type: 'qr', qr: '2@abc,def,ghi' });
+    expect(events[2]).toEqual({ type: 'ready', phoneNumber: '79990001122', displayName: 'Acme Sales' });
+  });
+
+  it('makes a new socket at once after the pairing restart (515), without reporting a disconnect', async () => {
+    const { engine, events, sockets, settle } = await givenEngine();
+    await engine.start();
+    sockets.made[0]!.socket.ev.emit('connection.update', closeWith(515, 'restart required'));
+    await settle();
+    expect(sockets.made).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'disconnected')).toEqual([]);
+  });
+
+  it.each([
+    [401, { loggedOut: true, permanent: false }],
+    [440, { loggedOut: false, permanent: true }],
+    [428, { loggedOut: false, permanent: false }],
+  ])('reports a close with code %i as %o', async (code, expected) => {
+    const { engine, events, sockets, settle } = await givenEngine();
+    await engine.start();
+    sockets.made[0]!.socket.ev.emit('connection.update', closeWith(code));
+    await settle();
+    expect(events.at(-1)).toMatchObject({ type: 'disconnected', ...expected });
+    expect(sockets.made).toHaveLength(1);
+  });
+
+  it('keeps credentials Baileys updates, and reloads them on the next socket', async () => {
+    const { engine, sockets, credentials, settle } = await givenEngine();
+    await engine.start();
+    const { config, socket } = sockets.made[0]!;
+    config.auth.creds.me = { id: '79990001122:1@s.whatsapp.net', name: 'Acme' };
+    socket.ev.emit('creds.update', { me: config.auth.creds.me });
+    await settle();
+    expect(await credentials.exists()).toBe(true);
+    await engine.stop();
+    await engine.start();
+    expect(sockets.made[1]!.config.auth.creds.me).toEqual({
+      id: '79990001122:1@s.whatsapp.net',
+      name: 'Acme',
+    });
+  });
+
+  it('hands incoming messages, history with progress, statuses and hidden-id mappings to the service', async () => {
+    const { engine, events, sockets, settle } = await givenEngine();
+    await engine.start();
+    const { socket } = sockets.made[0]!;
+    const incoming: WAMessage = {
+      key: { remoteJid: '79991234567@s.whatsapp.net', fromMe: false, id: 'LIVE1' },
+      message: { conversation: 'hello' },
+      messageTimestamp: 1_790_000_000,
+      pushName: 'Ivan',
+    };
+    socket.ev.emit('messages.upsert', { messages: [incoming], type: 'notify' });
+    socket.ev.emit('messaging-history.set', {
+      chats: [],
+      contacts: [],
+      messages: [{ ...incoming, key: { ...incoming.key, id: 'HIST1' } }],
+      lidPnMappings: [{ lid: '123456789012345@lid', pn: '79991234567@s.whatsapp.net' }],
+      progress: 40,
+      isLatest: true,
+    });
+    socket.ev.emit('messages.update', [
+      { key: { remoteJid: '79991234567@s.whatsapp.net', id: 'SENT1', fromMe: true }, update: { status: 4 } },
+    ]);
+    await settle();
+    expect(events).toEqual([
+      {
+        type: 'messages',
+        source: 'live',
+        messages: [
+          expect.objectContaining({ waMessageId: 'LIVE1', body: 'hello', chatWaId: '79991234567@c.us' }),
+        ],
+      },
+      { type: 'identity', lid: '123456789012345@lid', phoneWaId: '79991234567@c.us' },
+      { type: 'messages', source: 'history', messages: [expect.objectContaining({ waMessageId: 'HIST1' })] },
+      { type: 'history_progress', progress: 40, chats: 0, messages: 1 },
+      {
+        type: 'message_status',
+        updates: [{ waMessageId: 'SENT1', chatWaId: '79991234567@c.us', status: 'read' }],
+      },
+    ]);
+  });
+
+  it('sends with our message id to the Baileys jid, and refuses while not connected', async () => {
+    const { engine, sockets, settle } = await givenEngine();
+    await engine.start();
+    const { socket } = sockets.made[0]!;
+    await expect(
+      engine.sendText({ to: '79991234567@c.us', text: 'hi', waMessageId: '3EB0AAA' }),
+    ).rejects.toMatchObject({
+      transient: true,
+    });
+    socket.user = { id: '79990001122:12@s.whatsapp.net' };
+    socket.ev.emit('connection.update', { connection: 'open' });
+    await settle();
+    await engine.sendText({
+      to: '79991234567@c.us',
+      text: 'hi',
+      waMessageId: '3EB0AAA',
+      quoted: { waMessageId: 'Q1', fromMe: false, body: 'question' },
+    });
+    expect(socket.calls.find((c) => c[0] === 'sendMessage')).toEqual([
+      'sendMessage',
+      '79991234567@s.whatsapp.net',
+      { text: 'hi' },
+      {
+        messageId: '3EB0AAA',
+        quoted: {
+          key: { remoteJid: '79991234567@s.whatsapp.net', fromMe: false, id: 'Q1' },
+          message: { conversation: 'question' },
+        },
+      },
+    ]);
+    expect(await engine.isOnWhatsApp('79991234567')).toBe(true);
+    expect(await engine.isOnWhatsApp('79990000000')).toBe(false);
+    await engine.markRead('79991234567@c.us', ['IN1', 'IN2']);
+    expect(socket.calls.find((c) => c[0] === 'readMessages')).toEqual([
+      'readMessages',
+      [
+        { remoteJid: '79991234567@s.whatsapp.net', id: 'IN1', fromMe: false },
+        { remoteJid: '79991234567@s.whatsapp.net', id: 'IN2', fromMe: false },
+      ],
+    ]);
+  });
+
+  it('logs out: the socket unlinks and the stored credentials are gone', async () => {
+    const { engine, sockets, credentials, settle } = await givenEngine();
+    await engine.start();
+    sockets.made[0]!.socket.ev.emit('creds.update', {});
+    await settle();
+    expect(await credentials.exists()).toBe(true);
+    await engine.logout();
+    expect(sockets.made[0]!.socket.calls).toContainEqual(['logout']);
+    expect(await credentials.exists()).toBe(false);
+  });
+});
