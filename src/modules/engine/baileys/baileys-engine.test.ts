@@ -225,6 +225,39 @@ describe('Baileys engine', () => {
     ]);
   });
 
+  it('gives a hidden-id chat its phone id from the mapping Baileys persisted', async () => {
+    const { engine, events, sockets, credentials, settle } = await givenEngine();
+    await credentials.set({ 'lid-mapping:123456789012345_reverse': JSON.stringify('79991234567') });
+    await engine.start();
+    sockets.made[0]!.socket.ev.emit('messages.upsert', {
+      type: 'notify',
+      messages: [
+        {
+          key: { remoteJid: '123456789012345@lid', fromMe: false, id: 'LID1' },
+          message: { conversation: 'hi' },
+          messageTimestamp: 1_790_000_000,
+        },
+      ],
+    });
+    await settle();
+    expect(events).toEqual([
+      {
+        type: 'messages',
+        source: 'live',
+        messages: [
+          expect.objectContaining({ chatWaId: '123456789012345@lid', chatAltWaId: '79991234567@c.us' }),
+        ],
+      },
+    ]);
+  });
+
+  it('asks for a pairing code on the running socket', async () => {
+    const { engine, sockets } = await givenEngine();
+    await engine.start();
+    expect(await engine.requestPairingCode('79991234567')).toBe('ABCD1234');
+    expect(sockets.made[0]!.socket.calls).toContainEqual(['requestPairingCode', '79991234567']);
+  });
+
   it('sends with our message id to the Baileys jid, and refuses while not connected', async () => {
     const { engine, sockets, settle } = await givenEngine();
     await engine.start();

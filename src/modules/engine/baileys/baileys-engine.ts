@@ -16,6 +16,7 @@ import {
   EngineError,
   type EngineEvent,
   type EngineFactory,
+  type EngineMessage,
   type WhatsAppEngine,
 } from '../engine.js';
 import { type BaileysAuth, loadBaileysAuth } from './baileys-auth-store.js';
@@ -90,6 +91,8 @@ export function toBaileysJid(chatWaId: string): string {
 
 const QR_LIFETIME_MS = 20_000;
 
+const userOf = (jid: string) => jid.replace(/[:@].*$/, '');
+
 /**
  * The real engine: WhatsApp Web through Baileys, with credentials in our encrypted store. One
  * engine per session; every reconnect makes a new socket with the same auth state and caches.
@@ -108,14 +111,39 @@ function createBaileysEngine(
   let auth: BaileysAuth | null = null;
   let sock: SocketLike | null = null;
   let open = false;
+  let queue: Promise<void> = Promise.resolve();
 
   const own = () => ({ ownPhone: sock?.user?.id ?? null, ownLid: sock?.user?.lid ?? null });
   const emit = (event: EngineEvent) => context.emit(event);
 
-  const emitMessages = (raw: WAMessage[], source: 'live' | 'history') => {
+  /**
+   * A chat WhatsApp addresses only by its hidden id gets its phone id from the mapping Baileys has
+   * persisted (offline: read from our store, no network), so the service files it under one chat.
+   */
+  const withKnownPhones = async (messages: EngineMessage[]): Promise<EngineMessage[]> => {
+    const lidUsers = [
+      ...new Set(
+        messages.filter((m) => m.chatWaId.endsWith('@lid') && !m.chatAltWaId).map((m) => userOf(m.chatWaId)),
+      ),
+    ];
+    if (lidUsers.length === 0 || !auth) {
+      return messages;
+    }
+    const found = await auth.state.keys.get(
+      'lid-mapping',
+      lidUsers.map((user) => `${user}_reverse`),
+    );
+    return messages.map((m) => {
+      const pnUser =
+        m.chatWaId.endsWith('@lid') && !m.chatAltWaId ? found[`${userOf(m.chatWaId)}_reverse`] : undefined;
+      return pnUser ? { ...m, chatAltWaId: `${pnUser}@c.us` } : m;
+    });
+  };
+
+  const emitMessages = async (raw: WAMessage[], source: 'live' | 'history') => {
     const mapped = mapMessages(raw, { source, ...own() });
     if (mapped.messages.length > 0) {
-      emit({ type: 'messages', source, messages: mapped.messages });
+      emit({ type: 'messages', source, messages: await withKnownPhones(mapped.messages) });
     }
     if (mapped.changes.length > 0) {
       emit({ type: 'message_changes', changes: mapped.changes });
@@ -146,14 +174,14 @@ function createBaileysEngine(
     }
     const upsert = events['messages.upsert'];
     if (upsert) {
-      emitMessages(upsert.messages, 'live');
+      await emitMessages(upsert.messages, 'live');
     }
     const history = events['messaging-history.set'];
     if (history) {
       for (const mapping of history.lidPnMappings ?? []) {
         emitIdentity(mapping.lid, mapping.pn);
       }
-      emitMessages(history.messages, 'history');
+      await emitMessages(history.messages, 'history');
       emit({
         type: 'history_progress',
         progress: Math.max(0, Math.min(100, Math.round(history.progress ?? 0))),
@@ -224,13 +252,13 @@ function createBaileysEngine(
       ...(options.version ? { version: options.version } : {}),
     });
     sock = socket;
-    // Baileys does not await handlers and turns a throw into an unhandled rejection: catch here.
-    socket.ev.process(async (events) => {
-      try {
-        await onEvents(socket, events);
-      } catch (err) {
-        log.error({ err }, 'WhatsApp event handling failed');
-      }
+    // Baileys neither awaits handlers nor orders them, and turns a throw into an unhandled
+    // rejection: handle each batch in turn, and catch here.
+    socket.ev.process((events) => {
+      queue = queue
+        .then(() => onEvents(socket, events))
+        .catch((err: unknown) => log.error({ err }, 'WhatsApp event handling failed'));
+      return queue;
     });
   };
 
