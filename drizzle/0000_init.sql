@@ -76,6 +76,7 @@ CREATE TABLE "messages" (
 	"sent_by_user_id" uuid,
 	"quoted_wa_message_id" text,
 	"media" jsonb,
+	"media_ref" text,
 	"error" text,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"next_attempt_at" timestamp with time zone,

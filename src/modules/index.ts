@@ -25,6 +25,7 @@ import { createChatsRepository } from './chats/chats.repository.js';
 import { chatsRoutes } from './chats/chats.routes.js';
 import { createChatsService } from './chats/chats.service.js';
 import { createMessageIngest } from './chats/message-ingest.js';
+import { createMediaService } from './chats/media.service.js';
 import { createMessagesRepository } from './chats/messages.repository.js';
 import { createSender } from './chats/sender.js';
 import { managersRoutes } from './companies/managers.routes.js';
@@ -116,6 +117,7 @@ export function createModules({ config, database, events, log, version }: Module
     events,
     log,
   });
+  const media = createMediaService({ messages: messagesRepo, policy, supervisor, dataDir: config.dataDir, log });
   const access = createAccessService({
     db,
     access: createAccessRepository(db),
@@ -152,7 +154,7 @@ export function createModules({ config, database, events, log, version }: Module
       auditRoutes(api, audit);
       sessionsRoutes(api, sessions);
       accessRoutes(api, access);
-      chatsRoutes(api, chats);
+      chatsRoutes(api, chats, media);
       statsRoutes(api, stats);
       if (engine.simulator) {
         simulatorRoutes(api, {

@@ -15,10 +15,13 @@ import {
   SendHeaders,
 } from './chats.schemas.js';
 import type { ChatsService } from './chats.service.js';
+import type { MediaService } from './media.service.js';
 
 const SentMessage = z.object({ message: MessageDto }).meta({ id: 'SentMessage' });
 
-export function chatsRoutes(app: ApiApp, chats: ChatsService): void {
+const MediaParams = z.strictObject({ sessionId: z.uuid(), messageId: z.uuid() });
+
+export function chatsRoutes(app: ApiApp, chats: ChatsService, media: MediaService): void {
   const tags = ['chats'];
 
   app.get(
@@ -99,5 +102,34 @@ export function chatsRoutes(app: ApiApp, chats: ChatsService): void {
       },
     },
     async (req) => ok(await chats.update(req.actor, req.params.sessionId, req.params.chatId, req.body)),
+  );
+
+  app.get(
+    '/whatsapp/sessions/:sessionId/messages/:messageId/media',
+    {
+      schema: {
+        tags,
+        summary: "A message's media file (canRead), with its content type",
+        description:
+          'Downloaded from WhatsApp on the first request (the session must be ready then) and served from the cache afterwards.',
+        params: MediaParams,
+        response: {
+          200: z.unknown().meta({ description: 'The file, with its own content type' }),
+          ...errors(400, 401, 403, 404, 503),
+        },
+      },
+    },
+    async (req, reply) => {
+      const file = await media.open(req.actor, req.params.sessionId, req.params.messageId);
+      const disposition = file.fileName
+        ? `attachment; filename*=UTF-8''${encodeURIComponent(file.fileName)}`
+        : 'inline';
+      return reply
+        .type(file.mimetype)
+        .header('content-length', file.size)
+        .header('content-disposition', disposition)
+        .header('cache-control', 'private, max-age=86400')
+        .send(file.stream);
+    },
   );
 }

@@ -494,3 +494,60 @@ describe('pagination', () => {
     expect(byPage.body.pagination).toMatchObject({ page: 3, limit: 3, hasMore: false, nextCursor: null });
   });
 });
+
+describe('media', () => {
+  it('downloads a media message once, then serves it from the cache, to readers only', async () => {
+    const company = await givenCompany(app);
+    const other = await givenCompany(app);
+    const session = await givenSession(app, company);
+    await givenIncoming(app, company, session.id, { from: '79991234567', text: 'look', type: 'image' });
+    await givenIncoming(app, company, session.id, {
+      from: '79991234567',
+      text: 'the invoice',
+      type: 'document',
+    });
+    await givenIncoming(app, company, session.id, { from: '79991234567', text: 'plain' });
+    const list = (await messagesOf(company.token, session.id, '79991234567')).body.data;
+    const image = list.find((m: any) => m.type === 'image');
+    const document = list.find((m: any) => m.type === 'document');
+    const text = list.find((m: any) => m.type === 'text');
+    expect(image).not.toHaveProperty('mediaRef');
+    const url = (m: any) => `/api/whatsapp/sessions/${session.id}/messages/${m.id}/media`;
+
+    const res = await app.http.inject({
+      method: 'GET',
+      url: url(image),
+      headers: { authorization: `Bearer ${company.token}` },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('image/png');
+    expect(res.rawPayload.subarray(1, 4).toString()).toBe('PNG');
+
+    const doc = await app.http.inject({
+      method: 'GET',
+      url: url(document),
+      headers: { authorization: `Bearer ${company.token}` },
+    });
+    expect(doc.headers['content-type']).toContain('application/pdf');
+    expect(doc.headers['content-disposition']).toBe("attachment; filename*=UTF-8''invoice.pdf");
+
+    // Cached: served even while the session is offline.
+    await call(app, 'POST', `/api/simulator/sessions/${session.id}/faults`, {
+      token: company.token,
+      body: { offline: true },
+    });
+    const again = await app.http.inject({
+      method: 'GET',
+      url: url(image),
+      headers: { authorization: `Bearer ${company.token}` },
+    });
+    expect(again.statusCode).toBe(200);
+    expect(again.rawPayload.equals(res.rawPayload)).toBe(true);
+
+    expect((await call(app, 'GET', url(text), { token: company.token })).body.error.code).toBe('NO_MEDIA');
+    expect((await call(app, 'GET', url(image), { token: other.token })).status).toBe(404);
+    const nobody = await givenManager(app, company);
+    expect((await call(app, 'GET', url(image), { token: nobody.token })).status).toBe(403);
+    expect((await call(app, 'GET', url(image))).status).toBe(401);
+  });
+});

@@ -90,6 +90,7 @@ export function createMessageIngest(deps: {
         status: m.fromMe ? (m.status ?? 'sent') : 'received',
         quotedWaMessageId: m.quotedWaMessageId ?? null,
         media: m.media ?? null,
+        mediaRef: m.mediaRef ?? null,
       }));
       const inserted = await deps.messages.insertMany(rows, tx);
 

@@ -58,6 +58,8 @@ export const messages = pgTable(
     sentByUserId: uuid().references(() => users.id, { onDelete: 'set null' }),
     quotedWaMessageId: text(),
     media: jsonb().$type<MediaInfo>(),
+    /** The engine's handle for downloading the media later (encrypted-media keys, paths); never sent to clients. */
+    mediaRef: text(),
     /** Why a send failed, for the sender to show. */
     error: text(),
     attempts: integer().notNull().default(0),

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /**
  * The port between the service and a WhatsApp implementation. Adapters (the real engine, the
  * simulator) turn their own payloads into these types; nothing outside an adapter's folder sees
@@ -57,6 +59,8 @@ export interface EngineMessage {
   media?: MediaInfo | null;
   /** For outgoing messages sent from the phone: what WhatsApp reported last. */
   status?: DeliveryStatus | null;
+  /** Opaque to the service: what this engine needs to download the message's media later. */
+  mediaRef?: string | null;
 }
 
 /** A change to a message already sent: WhatsApp's edit and "delete for everyone". */
@@ -111,6 +115,8 @@ export interface WhatsAppEngine {
   requestPairingCode(phoneNumber: string): Promise<string>;
   /** Whether a phone number has a WhatsApp account. */
   isOnWhatsApp(phoneNumber: string): Promise<boolean>;
+  /** The media of a message, from the `mediaRef` the engine gave it. Needs a ready session. */
+  downloadMedia(mediaRef: string): Promise<{ stream: Readable; mimetype: string | null }>;
 }
 
 /** Why an engine call failed, so the sender can tell a retry from a lost cause. */

@@ -38,6 +38,7 @@ function scriptedEngines() {
       markRead: () => Promise.resolve(),
       requestPairingCode: () => Promise.resolve('ABCD1234'),
       isOnWhatsApp: () => Promise.resolve(true),
+      downloadMedia: () => Promise.reject(new Error('no media here')),
     };
     return engine;
   };

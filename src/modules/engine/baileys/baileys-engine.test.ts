@@ -12,6 +12,7 @@ import { companies } from '../../companies/companies.table.js';
 import { whatsappSessions } from '../../sessions/sessions.table.js';
 import { createCredentialStore } from '../credential-store.js';
 import { EngineError, type EngineEvent } from '../engine.js';
+import { deserialize } from './baileys-auth-store.js';
 import {
   classifyClose,
   createBaileysEngineFactory,
@@ -249,6 +250,34 @@ describe('Baileys engine', () => {
         ],
       },
     ]);
+  });
+
+  it('keeps what a later media download needs, for media messages only', async () => {
+    const { engine, events, sockets, settle } = await givenEngine();
+    await engine.start();
+    const image: WAMessage = {
+      key: { remoteJid: '79991234567@s.whatsapp.net', fromMe: false, id: 'IMG1' },
+      message: {
+        imageMessage: {
+          mimetype: 'image/jpeg',
+          mediaKey: Buffer.from('0123456789abcdef0123456789abcdef'),
+          directPath: '/v/t62.7118-24/abc',
+          fileLength: 1234,
+        },
+      },
+      messageTimestamp: 1_790_000_000,
+    };
+    const text: WAMessage = { ...image, key: { ...image.key, id: 'TXT1' }, message: { conversation: 'hi' } };
+    sockets.made[0]!.socket.ev.emit('messages.upsert', { type: 'notify', messages: [image, text] });
+    await settle();
+    const [event] = events;
+    expect(event?.type).toBe('messages');
+    const [withMedia, withoutMedia] = (event as Extract<EngineEvent, { type: 'messages' }>).messages;
+    expect(withoutMedia?.mediaRef).toBeUndefined();
+    const ref = deserialize<WAMessage>(withMedia!.mediaRef!);
+    expect(ref.key.id).toBe('IMG1');
+    expect(Buffer.isBuffer(ref.message?.imageMessage?.mediaKey)).toBe(true);
+    expect(ref.message?.imageMessage?.directPath).toBe('/v/t62.7118-24/abc');
   });
 
   it('asks for a pairing code on the running socket', async () => {

@@ -1,9 +1,12 @@
 import type { Boom } from '@hapi/boom';
 import {
+  assertMediaContent,
   type BaileysEventMap,
   Browsers,
   DisconnectReason,
+  downloadMediaMessage,
   makeWASocket,
+  normalizeMessageContent,
   type UserFacingSocketConfig,
   type WAMessage,
   type WASocket,
@@ -19,13 +22,21 @@ import {
   type EngineMessage,
   type WhatsAppEngine,
 } from '../engine.js';
-import { type BaileysAuth, loadBaileysAuth } from './baileys-auth-store.js';
+import { type BaileysAuth, deserialize, loadBaileysAuth, serialize } from './baileys-auth-store.js';
 import { mapMessages, mapReceipts, mapStatusUpdates, toContractChatId } from './baileys-mapper.js';
 
 /** The slice of Baileys' socket the adapter uses; tests give a fake with Baileys' own event buffer. */
 export type SocketLike = Pick<
   WASocket,
-  'ev' | 'user' | 'end' | 'logout' | 'sendMessage' | 'readMessages' | 'requestPairingCode' | 'onWhatsApp'
+  | 'ev'
+  | 'user'
+  | 'end'
+  | 'logout'
+  | 'sendMessage'
+  | 'readMessages'
+  | 'requestPairingCode'
+  | 'onWhatsApp'
+  | 'updateMediaMessage'
 >;
 export type SocketFactory = (config: UserFacingSocketConfig) => SocketLike;
 
@@ -93,6 +104,10 @@ const QR_LIFETIME_MS = 20_000;
 
 const userOf = (jid: string) => jid.replace(/[:@].*$/, '');
 
+const DOWNLOADABLE = new Set(['image', 'video', 'audio', 'voice', 'document', 'sticker']);
+/** Asking the phone to re-upload expired media has no timeout of its own in Baileys. */
+const REUPLOAD_TIMEOUT_MS = 30_000;
+
 /**
  * The real engine: WhatsApp Web through Baileys, with credentials in our encrypted store. One
  * engine per session; every reconnect makes a new socket with the same auth state and caches.
@@ -140,10 +155,20 @@ function createBaileysEngine(
     });
   };
 
+  /** Media messages keep their raw form (keys, paths): downloading needs it, later and on demand. */
+  const withMediaRefs = (messages: EngineMessage[], raw: WAMessage[]): EngineMessage[] => {
+    const byId = new Map(raw.map((m) => [m.key.id, m]));
+    return messages.map((m) => {
+      const original = DOWNLOADABLE.has(m.type) ? byId.get(m.waMessageId) : undefined;
+      return original ? { ...m, mediaRef: serialize({ key: original.key, message: original.message }) } : m;
+    });
+  };
+
   const emitMessages = async (raw: WAMessage[], source: 'live' | 'history') => {
     const mapped = mapMessages(raw, { source, ...own() });
     if (mapped.messages.length > 0) {
-      emit({ type: 'messages', source, messages: await withKnownPhones(mapped.messages) });
+      const messages = withMediaRefs(await withKnownPhones(mapped.messages), raw);
+      emit({ type: 'messages', source, messages });
     }
     if (mapped.changes.length > 0) {
       emit({ type: 'message_changes', changes: mapped.changes });
@@ -350,10 +375,41 @@ function createBaileysEngine(
       return sock.requestPairingCode(phoneNumber);
     },
 
+    async downloadMedia(mediaRef) {
+      const socket = requireOpen();
+      const message = deserialize<WAMessage>(mediaRef);
+      const content = assertMediaContent(normalizeMessageContent(message.message));
+      try {
+        const stream = await downloadMediaMessage(
+          message,
+          'stream',
+          {},
+          {
+            logger: log,
+            // Expired media (404/410): the phone is asked once to upload it again.
+            reuploadRequest: (m) => timeout(socket.updateMediaMessage(m), REUPLOAD_TIMEOUT_MS),
+          },
+        );
+        return { stream, mimetype: content.mimetype ?? null };
+      } catch (err) {
+        throw new EngineError(err instanceof Error ? err.message : 'media download failed', true);
+      }
+    },
+
     async isOnWhatsApp(phoneNumber) {
       const socket = requireOpen();
       const [result] = (await socket.onWhatsApp(phoneNumber)) ?? [];
       return Boolean(result?.exists);
     },
   };
+}
+
+function timeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timed out')), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

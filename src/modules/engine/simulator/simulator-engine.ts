@@ -1,4 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { Readable } from 'node:stream';
+
+import QRCode from 'qrcode';
 
 import { ConflictError, NotFoundError } from '../../../http/errors.js';
 import { parseWaAddress } from '../../chats/chat-id.js';
@@ -91,10 +94,11 @@ interface Phone {
 }
 
 const ACCOUNT_KEY = 'simulator:account';
+const DOWNLOADABLE = new Set<MessageType>(['image', 'video', 'audio', 'voice', 'document', 'sticker']);
 const MAX_REMEMBERED = 50;
 
 const MEDIA_SAMPLES: Partial<Record<MessageType, EngineMessage['media']>> = {
-  image: { mimetype: 'image/jpeg', size: 48_213, width: 1280, height: 960 },
+  image: { mimetype: 'image/png', size: 48_213, width: 320, height: 320 },
   video: { mimetype: 'video/mp4', size: 1_532_888, duration: 14, width: 720, height: 1280 },
   audio: { mimetype: 'audio/mpeg', size: 402_112, duration: 25 },
   voice: { mimetype: 'audio/ogg; codecs=opus', size: 18_940, duration: 7 },
@@ -170,8 +174,9 @@ export function createSimulatorNetwork(options: SimulatorOptions) {
           ? { waId: address.waChatId, phoneNumber: address.phoneNumber, name: input.pushName ?? null }
           : { waId: null, phoneNumber: null, name: input.pushName ?? null };
       const fromMe = input.fromMe ?? false;
+      const waMessageId = input.waMessageId ?? newWaMessageId();
       const message: EngineMessage = {
-        waMessageId: input.waMessageId ?? newWaMessageId(),
+        waMessageId,
         chatWaId: address.waChatId,
         fromMe,
         status: fromMe ? 'sent' : null,
@@ -182,6 +187,7 @@ export function createSimulatorNetwork(options: SimulatorOptions) {
         chatName: address.kind === 'person' && !fromMe ? (input.pushName ?? null) : null,
         isGroup: address.kind === 'group',
         media: MEDIA_SAMPLES[type] ?? null,
+        mediaRef: DOWNLOADABLE.has(type) ? JSON.stringify({ type, waMessageId }) : null,
       };
       p.delivered.push(message);
       if (p.delivered.length > MAX_REMEMBERED) {
@@ -441,6 +447,22 @@ function createSimulatorEngine(context: EngineContext, phone: Phone, options: Si
       const code = Array.from({ length: 8 }, () => alphabet[randomInt(alphabet.length)]).join('');
       emit({ type: 'pairing_code', code });
       return Promise.resolve(code);
+    },
+
+    async downloadMedia(mediaRef) {
+      if (state !== 'ready') {
+        throw new EngineError('not connected to WhatsApp', true);
+      }
+      const { type, waMessageId } = JSON.parse(mediaRef) as { type: MessageType; waMessageId: string };
+      // Plausible bytes: a real PNG for pictures, a labelled file for the rest.
+      const bytes =
+        type === 'image'
+          ? await QRCode.toBuffer(`simulated image ${waMessageId}`, { type: 'png', width: 320 })
+          : Buffer.from(`Simulated ${type} of message ${waMessageId}\n`);
+      return {
+        stream: Readable.from([bytes]),
+        mimetype: MEDIA_SAMPLES[type]?.mimetype ?? 'application/octet-stream',
+      };
     },
 
     isOnWhatsApp(_phoneNumber) {
