@@ -24,8 +24,8 @@ import { createTokens } from './auth/tokens.js';
 import { createChatsRepository } from './chats/chats.repository.js';
 import { chatsRoutes } from './chats/chats.routes.js';
 import { createChatsService } from './chats/chats.service.js';
-import { createMessageIngest } from './chats/message-ingest.js';
 import { createMediaService } from './chats/media.service.js';
+import { createMessageIngest } from './chats/message-ingest.js';
 import { createMessagesRepository } from './chats/messages.repository.js';
 import { createSender } from './chats/sender.js';
 import { managersRoutes } from './companies/managers.routes.js';
@@ -117,7 +117,13 @@ export function createModules({ config, database, events, log, version }: Module
     events,
     log,
   });
-  const media = createMediaService({ messages: messagesRepo, policy, supervisor, dataDir: config.dataDir, log });
+  const media = createMediaService({
+    messages: messagesRepo,
+    policy,
+    supervisor,
+    dataDir: config.dataDir,
+    log,
+  });
   const access = createAccessService({
     db,
     access: createAccessRepository(db),
