@@ -75,11 +75,13 @@ export function createModules({ config, database, events, log, version }: Module
   // Fastify's logger is pino; Baileys wants pino's full interface.
   const engine = createEngine(wa, log as unknown as Logger);
   const sessionsRepo = createSessionsRepository(db);
+  const messagesRepo = createMessagesRepository(db);
   const policy = createAccessPolicy({ sessions: sessionsRepo, access: createAccessRepository(db) });
   const supervisor = createSessionSupervisor({
     sessions: sessionsRepo,
     engineFactory: engine.factory,
     credentialsFor: (sessionId) => createCredentialStore(db, cipher, sessionId),
+    sentText: (sessionId, waMessageId) => messagesRepo.sentText(sessionId, waMessageId),
     events,
     log,
     reconnect: wa.reconnect,
@@ -95,7 +97,6 @@ export function createModules({ config, database, events, log, version }: Module
     sessionsPerCompany: wa.sessionsPerCompany,
   });
   const chatsRepo = createChatsRepository(db);
-  const messagesRepo = createMessagesRepository(db);
   const sender = createSender({ db, messages: messagesRepo, supervisor, events, log, policy: wa.sending });
   supervisor.setHandlers({
     ...createMessageIngest({ db, chats: chatsRepo, messages: messagesRepo, events, log }),

@@ -61,6 +61,21 @@ export function createMessagesRepository(db: Db) {
       return row;
     },
 
+    /** The text of a message the session sent (ours or from the phone), by its WhatsApp id. */
+    async sentText(sessionId: string, waMessageId: string): Promise<string | null> {
+      const [row] = await db
+        .select({ body: messages.body })
+        .from(messages)
+        .where(
+          and(
+            eq(messages.sessionId, sessionId),
+            eq(messages.waMessageId, waMessageId),
+            eq(messages.fromMe, true),
+          ),
+        );
+      return row?.body ?? null;
+    },
+
     /** Newest first, keyset on (timestamp, id) over messages_chat_list_idx. */
     async list(
       companyId: string,

@@ -149,6 +149,8 @@ export interface EngineContext {
   companyId: string;
   credentials: CredentialStore;
   emit(event: EngineEvent): void;
+  /** The text of a message this session sent, for WhatsApp's requests to send it again. */
+  sentText(waMessageId: string): Promise<string | null>;
 }
 
 export type EngineFactory = (context: EngineContext) => WhatsAppEngine;

@@ -70,6 +70,7 @@ async function setup() {
     sessions,
     engineFactory: engines.factory,
     credentialsFor: (id) => createCredentialStore(database.db, cipher, id),
+    sentText: () => Promise.resolve(null),
     events,
     log: pino({ level: 'silent' }),
     reconnect: { minDelayMs: 5, maxDelayMs: 10, maxAttempts: 2 },

@@ -73,6 +73,7 @@ export function createSessionSupervisor(deps: {
   sessions: SessionsRepository;
   engineFactory: EngineFactory;
   credentialsFor: (sessionId: string) => CredentialStore;
+  sentText: (sessionId: string, waMessageId: string) => Promise<string | null>;
   events: EventBus;
   log: FastifyBaseLogger;
   reconnect: ReconnectPolicy;
@@ -269,6 +270,7 @@ export function createSessionSupervisor(deps: {
     state.engine = deps.engineFactory({
       ...ref,
       credentials,
+      sentText: (waMessageId) => deps.sentText(ref.sessionId, waMessageId),
       emit: (event) => {
         if (!isCurrent(state)) {
           return; // an engine that was stopped or replaced has nothing more to say

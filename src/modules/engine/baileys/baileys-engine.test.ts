@@ -86,6 +86,7 @@ async function givenEngine() {
     companyId: company!.id,
     credentials,
     emit: (event) => events.push(event),
+    sentText: (waMessageId) => Promise.resolve(waMessageId === 'OURS1' ? 'the text we sent' : null),
   });
   const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
   return { engine, events, sockets, credentials, settle };
@@ -278,6 +279,20 @@ describe('Baileys engine', () => {
     expect(ref.key.id).toBe('IMG1');
     expect(Buffer.isBuffer(ref.message?.imageMessage?.mediaKey)).toBe(true);
     expect(ref.message?.imageMessage?.directPath).toBe('/v/t62.7118-24/abc');
+  });
+
+  it('rebuilds a message it sent when a recipient asks for it again', async () => {
+    const { engine, sockets } = await givenEngine();
+    await engine.start();
+    const { getMessage } = sockets.made[0]!.config;
+    expect(await getMessage!({ remoteJid: '79991234567@s.whatsapp.net', id: 'OURS1', fromMe: true })).toEqual(
+      {
+        conversation: 'the text we sent',
+      },
+    );
+    expect(
+      await getMessage!({ remoteJid: '79991234567@s.whatsapp.net', id: 'OTHER', fromMe: true }),
+    ).toBeUndefined();
   });
 
   it('asks for a pairing code on the running socket', async () => {

@@ -274,6 +274,11 @@ function createBaileysEngine(
       // With true the phone stops showing notifications while we are connected.
       markOnlineOnConnect: false,
       syncFullHistory: false,
+      // A recipient that could not decrypt asks for the message again: it is rebuilt from what we stored.
+      getMessage: async (key) => {
+        const text = key.id ? await context.sentText(key.id) : null;
+        return text === null ? undefined : { conversation: text };
+      },
       ...(options.version ? { version: options.version } : {}),
     });
     sock = socket;
