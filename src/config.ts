@@ -52,6 +52,7 @@ const Env = z
     SEND_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
     SEND_RETRY_DELAY: duration.default(2000),
     SIMULATOR_QR_ROTATE: duration.default(20_000),
+    WA_WEBSOCKET_URL: z.url({ protocol: /^wss?$/ }).optional(),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     JWT_EXPIRES_IN: duration.default(24 * 3600 * 1000),
     ENCRYPTION_KEY: encryptionKey.optional(),
@@ -185,6 +186,8 @@ export function loadConfig(env: EnvInput = process.env) {
         retryDelayMs: e.SEND_RETRY_DELAY,
       },
       simulator: { qrRotateMs: e.SIMULATOR_QR_ROTATE },
+      /** Where the WhatsApp Web engine connects; WhatsApp's own endpoint unless set (a relay, a test server). */
+      webSocketUrl: e.WA_WEBSOCKET_URL ?? null,
     },
     log: { level: e.LOG_LEVEL },
   };

@@ -12,7 +12,7 @@ export interface EngineSetup {
 
 /** The configured engine. Services never learn which one it is. */
 export function createEngine(
-  config: { engine: 'baileys' | 'simulator'; simulator: { qrRotateMs: number } },
+  config: { engine: 'baileys' | 'simulator'; simulator: { qrRotateMs: number }; webSocketUrl: string | null },
   logger: Logger,
 ): EngineSetup {
   if (config.engine === 'simulator') {
@@ -22,5 +22,8 @@ export function createEngine(
     });
     return { factory: network.engineFactory, simulator: network };
   }
-  return { factory: createBaileysEngineFactory({ logger }), simulator: null };
+  return {
+    factory: createBaileysEngineFactory({ logger, webSocketUrl: config.webSocketUrl ?? undefined }),
+    simulator: null,
+  };
 }

@@ -114,6 +114,8 @@ export function createSessionSupervisor(deps: {
       await apply(state, 'failed', {
         lastError: `Could not connect after ${state.attempts - 1} attempts: ${reason}`,
       });
+      // A session that gave up holds no engine: it takes no sends until an admin reconnects it.
+      forget(state);
       return;
     }
     const delay = backoffDelay(state.attempts, deps.reconnect);

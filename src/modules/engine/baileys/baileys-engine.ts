@@ -44,6 +44,8 @@ export interface BaileysOptions {
   logger: Logger;
   /** WhatsApp Web version; the one bundled with the package when unset (no network needed to start). */
   version?: [number, number, number] | undefined;
+  /** Where to connect; WhatsApp's own endpoint unless set. */
+  webSocketUrl?: string | undefined;
   /** For tests: builds the socket. Defaults to Baileys' makeWASocket. */
   socketFactory?: SocketFactory;
 }
@@ -280,6 +282,7 @@ function createBaileysEngine(
         return text === null ? undefined : { conversation: text };
       },
       ...(options.version ? { version: options.version } : {}),
+      ...(options.webSocketUrl ? { waWebSocketUrl: options.webSocketUrl } : {}),
     });
     sock = socket;
     // Baileys neither awaits handlers nor orders them, and turns a throw into an unhandled
