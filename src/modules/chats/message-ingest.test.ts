@@ -2,12 +2,11 @@ import { eq } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { givenSessionRow } from '../../../test/support/rows.js';
 import { openTestDatabase } from '../../../test/support/test-app.js';
 import type { Database } from '../../db/client.js';
 import { createEventBus } from '../../events/event-bus.js';
-import { companies } from '../companies/companies.table.js';
 import type { EngineMessage } from '../engine/engine.js';
-import { whatsappSessions } from '../sessions/sessions.table.js';
 import { createChatsRepository } from './chats.repository.js';
 import { chats } from './chats.table.js';
 import { createMessageIngest } from './message-ingest.js';
@@ -30,12 +29,8 @@ afterAll(async () => {
 });
 
 async function givenRef() {
-  const [company] = await database.db.insert(companies).values({ name: 'Acme' }).returning();
-  const [session] = await database.db
-    .insert(whatsappSessions)
-    .values({ companyId: company!.id, name: 'Sales', engine: 'simulator' })
-    .returning();
-  return { companyId: company!.id, sessionId: session!.id };
+  const session = await givenSessionRow(database);
+  return { companyId: session.companyId, sessionId: session.id };
 }
 
 const ingest = () =>

@@ -3,11 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { givenSessionRow } from '../../../test/support/rows.js';
 import { openTestDatabase } from '../../../test/support/test-app.js';
 import type { Database } from '../../db/client.js';
 import { createCipher } from '../../shared/cipher.js';
-import { companies } from '../companies/companies.table.js';
-import { whatsappSessions } from '../sessions/sessions.table.js';
 import { createCredentialStore } from './credential-store.js';
 import { engineCredentials } from './credentials.table.js';
 
@@ -15,14 +14,7 @@ let database: Database;
 let drop: () => Promise<void>;
 const cipher = createCipher(randomBytes(32));
 
-async function givenSessionRow(): Promise<string> {
-  const [company] = await database.db.insert(companies).values({ name: 'Acme' }).returning();
-  const [session] = await database.db
-    .insert(whatsappSessions)
-    .values({ companyId: company!.id, name: 'Sales', engine: 'simulator' })
-    .returning();
-  return session!.id;
-}
+const givenSessionId = async () => (await givenSessionRow(database)).id;
 
 beforeAll(async () => {
   ({ database, drop } = await openTestDatabase());
@@ -33,7 +25,7 @@ afterAll(async () => {
 
 describe('credential store', () => {
   it('round-trips values, deletes with null, and reports existence', async () => {
-    const store = createCredentialStore(database.db, cipher, await givenSessionRow());
+    const store = createCredentialStore(database.db, cipher, await givenSessionId());
     expect(await store.exists()).toBe(false);
 
     await store.set({ creds: '{"me":"79990001122"}', 'pre-key-1': 'AAAA', 'pre-key-2': 'BBBB' });
@@ -53,7 +45,7 @@ describe('credential store', () => {
   });
 
   it('stores ciphertext only', async () => {
-    const sessionId = await givenSessionRow();
+    const sessionId = await givenSessionId();
     const store = createCredentialStore(database.db, cipher, sessionId);
     const secret = 'noise-key-private-material-0123456789';
     await store.set({ creds: secret });
@@ -67,8 +59,8 @@ describe('credential store', () => {
   });
 
   it('keeps sessions apart and refuses a value moved to another session', async () => {
-    const a = await givenSessionRow();
-    const b = await givenSessionRow();
+    const a = await givenSessionId();
+    const b = await givenSessionId();
     await createCredentialStore(database.db, cipher, a).set({ creds: 'A' });
     expect((await createCredentialStore(database.db, cipher, b).get(['creds'])).size).toBe(0);
 
@@ -81,7 +73,7 @@ describe('credential store', () => {
   });
 
   it('applies concurrent multi-key writes completely', async () => {
-    const store = createCredentialStore(database.db, cipher, await givenSessionRow());
+    const store = createCredentialStore(database.db, cipher, await givenSessionId());
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         store.set(
@@ -98,7 +90,7 @@ describe('credential store', () => {
   });
 
   it('cannot read values sealed under another key', async () => {
-    const sessionId = await givenSessionRow();
+    const sessionId = await givenSessionId();
     await createCredentialStore(database.db, cipher, sessionId).set({ creds: 'secret' });
     const other = createCredentialStore(database.db, createCipher(randomBytes(32)), sessionId);
     await expect(other.get(['creds'])).rejects.toThrow();

@@ -3,17 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { givenSessionRow } from '../../../test/support/rows.js';
 import { openTestDatabase } from '../../../test/support/test-app.js';
 import type { Database } from '../../db/client.js';
 import type { DomainEvents } from '../../events/domain-events.js';
 import { createEventBus } from '../../events/event-bus.js';
 import { createCipher } from '../../shared/cipher.js';
-import { companies } from '../companies/companies.table.js';
 import { createCredentialStore } from '../engine/credential-store.js';
 import type { EngineContext, EngineFactory, WhatsAppEngine } from '../engine/engine.js';
 import { backoffDelay, createSessionSupervisor } from './session-supervisor.js';
 import { createSessionsRepository } from './sessions.repository.js';
-import { whatsappSessions } from './sessions.table.js';
 
 let database: Database;
 let drop: () => Promise<void>;
@@ -46,11 +45,7 @@ function scriptedEngines() {
 }
 
 async function setup() {
-  const [company] = await database.db.insert(companies).values({ name: 'Acme' }).returning();
-  const [row] = await database.db
-    .insert(whatsappSessions)
-    .values({ companyId: company!.id, name: 'Sales', engine: 'test' })
-    .returning();
+  const row = await givenSessionRow(database, 'test');
   const events = createEventBus((err) => {
     throw err;
   });
@@ -75,8 +70,8 @@ async function setup() {
     log: pino({ level: 'silent' }),
     reconnect: { minDelayMs: 5, maxDelayMs: 10, maxAttempts: 2 },
   });
-  const status = async () => (await sessions.find(row!.companyId, row!.id))!.status;
-  return { row: row!, supervisor, engines, heard, status };
+  const status = async () => (await sessions.find(row.companyId, row.id))!.status;
+  return { row: row, supervisor, engines, heard, status };
 }
 
 describe('session supervisor', () => {

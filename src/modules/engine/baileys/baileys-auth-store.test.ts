@@ -4,11 +4,10 @@ import { addTransactionCapability, proto } from 'baileys';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { givenSessionRow } from '../../../../test/support/rows.js';
 import { openTestDatabase } from '../../../../test/support/test-app.js';
 import type { Database } from '../../../db/client.js';
 import { createCipher } from '../../../shared/cipher.js';
-import { companies } from '../../companies/companies.table.js';
-import { whatsappSessions } from '../../sessions/sessions.table.js';
 import { createCredentialStore } from '../credential-store.js';
 import { engineCredentials } from '../credentials.table.js';
 import { loadBaileysAuth } from './baileys-auth-store.js';
@@ -26,12 +25,8 @@ afterAll(async () => {
 });
 
 async function givenStore() {
-  const [company] = await database.db.insert(companies).values({ name: 'Acme' }).returning();
-  const [session] = await database.db
-    .insert(whatsappSessions)
-    .values({ companyId: company!.id, name: 'Sales', engine: 'baileys' })
-    .returning();
-  return createCredentialStore(database.db, cipher, session!.id);
+  const session = await givenSessionRow(database, 'baileys');
+  return createCredentialStore(database.db, cipher, session.id);
 }
 
 describe('Baileys auth state in the database', () => {

@@ -5,11 +5,10 @@ import { makeEventBuffer, type UserFacingSocketConfig, type WAMessage } from 'ba
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { givenSessionRow } from '../../../../test/support/rows.js';
 import { openTestDatabase } from '../../../../test/support/test-app.js';
 import type { Database } from '../../../db/client.js';
 import { createCipher } from '../../../shared/cipher.js';
-import { companies } from '../../companies/companies.table.js';
-import { whatsappSessions } from '../../sessions/sessions.table.js';
 import { createCredentialStore } from '../credential-store.js';
 import { EngineError, type EngineEvent } from '../engine.js';
 import { deserialize } from './baileys-auth-store.js';
@@ -73,17 +72,13 @@ function fakeSockets() {
 }
 
 async function givenEngine() {
-  const [company] = await database.db.insert(companies).values({ name: 'Acme' }).returning();
-  const [session] = await database.db
-    .insert(whatsappSessions)
-    .values({ companyId: company!.id, name: 'Sales', engine: 'baileys' })
-    .returning();
-  const credentials = createCredentialStore(database.db, createCipher(randomBytes(32)), session!.id);
+  const session = await givenSessionRow(database, 'baileys');
+  const credentials = createCredentialStore(database.db, createCipher(randomBytes(32)), session.id);
   const events: EngineEvent[] = [];
   const sockets = fakeSockets();
   const engine = createBaileysEngineFactory({ logger, socketFactory: sockets.factory })({
-    sessionId: session!.id,
-    companyId: company!.id,
+    sessionId: session.id,
+    companyId: session.companyId,
     credentials,
     emit: (event) => events.push(event),
     sentText: (waMessageId) => Promise.resolve(waMessageId === 'OURS1' ? 'the text we sent' : null),
