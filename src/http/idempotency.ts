@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { and, eq } from 'drizzle-orm';
+import { and, eq, lt } from 'drizzle-orm';
 
 import type { Db, DbOrTx } from '../db/client.js';
 import { BadRequestError, UnprocessableError } from './errors.js';
@@ -61,6 +61,11 @@ export function createIdempotencyStore(db: Db) {
         );
       }
       return { statusCode: row.statusCode, response: row.response as T };
+    },
+
+    /** Forgets records older than `before`: a retry comes within minutes, not days. */
+    async purge(before: Date): Promise<void> {
+      await db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before));
     },
 
     async save(

@@ -51,6 +51,8 @@ export interface ModuleDeps {
   version: string;
 }
 
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
 /** The composition root of the domain: one line or two per module, no container. */
 export function createModules({ config, database, events, log, version }: ModuleDeps) {
   const { db } = database;
@@ -106,6 +108,8 @@ export function createModules({ config, database, events, log, version }: Module
     sender.forget(sessionId);
     engine.simulator?.forget(sessionId);
   });
+  const idempotency = createIdempotencyStore(db);
+  let purgeTimer: NodeJS.Timeout | undefined;
   const chats = createChatsService({
     db,
     chats: chatsRepo,
@@ -113,7 +117,7 @@ export function createModules({ config, database, events, log, version }: Module
     policy,
     supervisor,
     sender,
-    idempotency: createIdempotencyStore(db),
+    idempotency,
     audit,
     events,
     log,
@@ -147,9 +151,18 @@ export function createModules({ config, database, events, log, version }: Module
     async start() {
       const resumed = await supervisor.resumeAll();
       log.info({ sessions: resumed }, 'sessions resumed');
+      // Idempotency-Key records are kept for a day.
+      const purge = () =>
+        idempotency
+          .purge(new Date(Date.now() - IDEMPOTENCY_TTL_MS))
+          .catch((err: unknown) => log.warn({ err }, 'idempotency purge failed'));
+      await purge();
+      purgeTimer = setInterval(() => void purge(), 60 * 60 * 1000);
+      purgeTimer.unref();
     },
     /** Stops engines (credentials kept) once no request is in flight. */
     async stop() {
+      clearInterval(purgeTimer);
       await sender.stop();
       await supervisor.shutdown();
     },

@@ -106,7 +106,7 @@ function toCachedUser(row: UserRow): CachedUser {
  * on one row through the unique keys.
  */
 async function provision(
-  deps: { users: UsersRepository; audit: AuditService },
+  deps: { users: UsersRepository; audit: AuditService; events: EventBus },
   claims: Extract<TokenClaims, { source: 'external' }>,
 ): Promise<UserRow | undefined> {
   const company = await deps.users.ensureExternalCompany(
@@ -118,7 +118,12 @@ async function provision(
     if (existing.role === claims.role) {
       return existing;
     }
-    return deps.users.update(company.id, existing.id, { role: claims.role });
+    // The issuer changed the role: open sockets re-check what this user may hear.
+    const updated = await deps.users.update(company.id, existing.id, { role: claims.role });
+    if (updated) {
+      deps.events.emit('user.changed', { companyId: company.id, userId: updated.id });
+    }
+    return updated;
   }
   const values = {
     companyId: company.id,

@@ -58,8 +58,8 @@ export function createSessionsRepository(db: Db) {
       return row;
     },
 
-    async delete(companyId: string, sessionId: string): Promise<boolean> {
-      const rows = await db
+    async delete(companyId: string, sessionId: string, tx: DbOrTx = db): Promise<boolean> {
+      const rows = await tx
         .delete(whatsappSessions)
         .where(and(eq(whatsappSessions.companyId, companyId), eq(whatsappSessions.id, sessionId)))
         .returning({ id: whatsappSessions.id });

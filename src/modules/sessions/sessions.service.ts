@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import QRCode from 'qrcode';
 
-import type { Db } from '../../db/client.js';
+import type { Db, DbOrTx } from '../../db/client.js';
 import type { EventBus } from '../../events/event-bus.js';
 import { BadRequestError, ConflictError } from '../../http/errors.js';
 import type { Actor } from '../../shared/actor.js';
@@ -29,15 +29,19 @@ export function createSessionsService(deps: {
     action: Parameters<AuditService['record']>[0]['action'],
     sessionId: string,
     details?: Record<string, unknown>,
+    tx?: DbOrTx,
   ) =>
-    deps.audit.record({
-      companyId: actor.companyId,
-      actorUserId: actor.userId,
-      action,
-      targetType: 'session',
-      targetId: sessionId,
-      details,
-    });
+    deps.audit.record(
+      {
+        companyId: actor.companyId,
+        actorUserId: actor.userId,
+        action,
+        targetType: 'session',
+        targetId: sessionId,
+        details,
+      },
+      tx,
+    );
 
   return {
     /** Creates a session and starts its engine (which shows a QR). Admin only. */
@@ -159,10 +163,15 @@ export function createSessionsService(deps: {
       const { session } = await deps.policy.require(actor, sessionId, 'any');
       await deps.supervisor.logout(session);
       await deps.supervisor.discard(sessionId);
-      await deps.sessions.delete(actor.companyId, sessionId);
-      await record(actor, 'session.deleted', sessionId, {
-        name: session.name,
-        phoneNumber: session.phoneNumber,
+      await deps.db.transaction(async (tx) => {
+        await deps.sessions.delete(actor.companyId, sessionId, tx);
+        await record(
+          actor,
+          'session.deleted',
+          sessionId,
+          { name: session.name, phoneNumber: session.phoneNumber },
+          tx,
+        );
       });
       deps.events.emit('session.deleted', { companyId: actor.companyId, sessionId });
       return { sessionId, deleted: true as const };
