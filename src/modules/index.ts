@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+
 import type { FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -35,6 +38,7 @@ import { createEngine } from './engine/create-engine.js';
 import { createCredentialStore } from './engine/credential-store.js';
 import { simulatorRoutes } from './engine/simulator/simulator.routes.js';
 import { healthRoutes } from './health/health.routes.js';
+import { createSessionLeases, singleProcessLeases } from './sessions/session-leases.js';
 import { createSessionSupervisor } from './sessions/session-supervisor.js';
 import { createSessionsRepository } from './sessions/sessions.repository.js';
 import { sessionsRoutes } from './sessions/sessions.routes.js';
@@ -52,6 +56,8 @@ export interface ModuleDeps {
 }
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/** A session's engine lease: renewed every third of it; a crashed instance's sessions free up after it. */
+const LEASE_TTL_MS = 60_000;
 
 /** The composition root of the domain: one line or two per module, no container. */
 export function createModules({ config, database, events, log, version }: ModuleDeps) {
@@ -87,6 +93,15 @@ export function createModules({ config, database, events, log, version }: Module
     events,
     log,
     reconnect: wa.reconnect,
+    leases:
+      database.kind === 'postgres'
+        ? createSessionLeases(
+            db,
+            `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+            LEASE_TTL_MS,
+          )
+        : singleProcessLeases(),
+    leaseRenewMs: LEASE_TTL_MS / 3,
   });
   const sessions = createSessionsService({
     db,

@@ -11,6 +11,7 @@ import { createEventBus } from '../../events/event-bus.js';
 import { createCipher } from '../../shared/cipher.js';
 import { createCredentialStore } from '../engine/credential-store.js';
 import type { EngineContext, EngineFactory, WhatsAppEngine } from '../engine/engine.js';
+import { createSessionLeases } from './session-leases.js';
 import { backoffDelay, createSessionSupervisor } from './session-supervisor.js';
 import { createSessionsRepository } from './sessions.repository.js';
 
@@ -44,8 +45,8 @@ function scriptedEngines() {
   return { factory, contexts };
 }
 
-async function setup() {
-  const row = await givenSessionRow(database, 'test');
+async function setup(existingRow?: Awaited<ReturnType<typeof givenSessionRow>>, leaseTtlMs = 60_000) {
+  const row = existingRow ?? (await givenSessionRow(database, 'test'));
   const events = createEventBus((err) => {
     throw err;
   });
@@ -69,6 +70,8 @@ async function setup() {
     events,
     log: pino({ level: 'silent' }),
     reconnect: { minDelayMs: 5, maxDelayMs: 10, maxAttempts: 2 },
+    leases: createSessionLeases(database.db, `test-${randomBytes(4).toString('hex')}`, leaseTtlMs),
+    leaseRenewMs: 20_000,
   });
   const status = async () => (await sessions.find(row.companyId, row.id))!.status;
   return { row: row, supervisor, engines, heard, status };
@@ -117,6 +120,31 @@ describe('session supervisor', () => {
     await supervisor.logout({ ...row, status: 'ready' });
     await supervisor.settled();
     expect(await status()).toBe('disconnected');
+  });
+
+  it('runs a session in one instance only, and lets another take over once it is released or expired', async () => {
+    const first = await setup();
+    const second = await setup(first.row);
+    await first.supervisor.start(first.row);
+    await expect(second.supervisor.start(first.row)).rejects.toMatchObject({
+      status: 409,
+      code: 'SESSION_RUNNING_ELSEWHERE',
+    });
+    expect(second.supervisor.runningEngine(first.row.id)).toBeNull();
+
+    await first.supervisor.shutdown();
+    await second.supervisor.start(first.row);
+    expect(second.supervisor.runningEngine(first.row.id)).not.toBeNull();
+    await second.supervisor.shutdown();
+
+    // A holder that died without releasing: its lease expires.
+    const crashed = await setup(first.row, 50);
+    await crashed.supervisor.start(first.row);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const successor = await setup(first.row);
+    await successor.supervisor.start(first.row);
+    expect(successor.supervisor.runningEngine(first.row.id)).not.toBeNull();
+    await successor.supervisor.shutdown();
   });
 
   it('backs off exponentially with jitter, capped', () => {

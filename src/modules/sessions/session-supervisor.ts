@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import QRCode from 'qrcode';
 
 import type { EventBus } from '../../events/event-bus.js';
-import { ServiceUnavailableError } from '../../http/errors.js';
+import { ConflictError, ServiceUnavailableError } from '../../http/errors.js';
 import type {
   CredentialStore,
   EngineEvent,
@@ -12,6 +12,7 @@ import type {
   WhatsAppEngine,
 } from '../engine/engine.js';
 import type { QrView } from './presenters.js';
+import type { SessionLeases } from './session-leases.js';
 import { type SessionEvent, type SessionStatus, transition } from './session-status.js';
 import type { SessionPatch, SessionsRepository } from './sessions.repository.js';
 import type { SessionRow } from './sessions.table.js';
@@ -77,6 +78,9 @@ export function createSessionSupervisor(deps: {
   events: EventBus;
   log: FastifyBaseLogger;
   reconnect: ReconnectPolicy;
+  /** One place per session: an engine starts only under this instance's lease. */
+  leases: SessionLeases;
+  leaseRenewMs: number;
 }) {
   const live = new Map<string, Live>();
   let handlers: EngineHandlers | null = null;
@@ -115,7 +119,7 @@ export function createSessionSupervisor(deps: {
         lastError: `Could not connect after ${state.attempts - 1} attempts: ${reason}`,
       });
       // A session that gave up holds no engine: it takes no sends until an admin reconnects it.
-      forget(state);
+      await end(state);
       return;
     }
     const delay = backoffDelay(state.attempts, deps.reconnect);
@@ -215,14 +219,14 @@ export function createSessionSupervisor(deps: {
     if (event.loggedOut) {
       await state.credentials.clear();
       await apply(state, 'logged_out', { lastError: event.reason, qr: null, qrExpiresAt: null });
-      forget(state);
+      await end(state);
       logFor(state.ref).warn({ reason: event.reason }, 'session logged out');
       deps.events.emit('session.disconnected', { ...state.ref, reason: event.reason, loggedOut: true });
       return;
     }
     if (event.permanent) {
       await apply(state, 'failed', { lastError: event.reason });
-      forget(state);
+      await end(state);
       deps.events.emit('session.disconnected', { ...state.ref, reason: event.reason, loggedOut: false });
       return;
     }
@@ -241,6 +245,55 @@ export function createSessionSupervisor(deps: {
       live.delete(state.ref.sessionId);
     }
   };
+
+  /** The engine ended for good here (logged out, failed, stopped by an admin): give the lease back. */
+  const end = async (state: Live) => {
+    forget(state);
+    if (!live.has(state.ref.sessionId)) {
+      await releaseLeases(() => deps.leases.release(state.ref.sessionId));
+    }
+  };
+
+  /** Giving a lease back is a courtesy: if the database is unreachable, the lease expires anyway. */
+  const releaseLeases = async (release: () => Promise<void>) => {
+    try {
+      await release();
+    } catch (err) {
+      deps.log.warn({ err }, 'session lease not released; it will expire');
+    }
+  };
+
+  const acquire = async (row: SessionRow) => {
+    if (!(await deps.leases.acquire(row.id))) {
+      throw new ConflictError(
+        'SESSION_RUNNING_ELSEWHERE',
+        `Session '${row.id}' is running on another instance of the service`,
+      );
+    }
+  };
+
+  // Leases expire unless renewed; one this instance lost (it stalled past the expiry and another
+  // instance took over) means its engine must stop, or the session would run twice.
+  const heartbeat = setInterval(() => {
+    if (live.size === 0) {
+      return;
+    }
+    deps.leases
+      .renew()
+      .then(async (held) => {
+        if (!deps.leases.shared) {
+          return;
+        }
+        for (const state of [...live.values()]) {
+          if (!held.has(state.ref.sessionId)) {
+            logFor(state.ref).warn('session lease lost; stopping the engine here');
+            await stopState(state);
+          }
+        }
+      })
+      .catch((err: unknown) => deps.log.warn({ err }, 'session lease renewal failed'));
+  }, deps.leaseRenewMs);
+  heartbeat.unref();
 
   const startEngine = async (state: Live) => {
     try {
@@ -307,8 +360,9 @@ export function createSessionSupervisor(deps: {
     async start(row: SessionRow): Promise<void> {
       const existing = live.get(row.id);
       if (existing) {
-        await stopState(existing);
+        await stopState(existing); // this instance holds the lease, so taking it again succeeds
       }
+      await acquire(row);
       const state = create(row);
       await startEngine(state);
       // Whatever the engine reported while starting (a QR, a ready) is applied before returning.
@@ -319,7 +373,7 @@ export function createSessionSupervisor(deps: {
     async logout(row: SessionRow): Promise<void> {
       const state = live.get(row.id);
       if (state) {
-        forget(state);
+        await end(state);
         try {
           await state.engine.logout();
         } catch (err) {
@@ -349,6 +403,7 @@ export function createSessionSupervisor(deps: {
       if (state) {
         await stopState(state);
       }
+      await releaseLeases(() => deps.leases.release(sessionId));
     },
 
     /** The engine of a ready session, or 503. */
@@ -380,18 +435,26 @@ export function createSessionSupervisor(deps: {
     /** At boot: sessions that have credentials resume without a new QR; unfinished links show one. */
     async resumeAll(): Promise<number> {
       const rows = await deps.sessions.listResumable();
+      let resumed = 0;
       for (const row of rows) {
+        if (!(await deps.leases.acquire(row.id))) {
+          deps.log.info({ sessionId: row.id }, 'session runs on another instance');
+          continue;
+        }
         await startEngine(create(row));
+        resumed += 1;
       }
-      return rows.length;
+      return resumed;
     },
 
     /** Stops every engine, keeping credentials; sessions resume on the next start. */
     async shutdown(): Promise<void> {
       shuttingDown = true;
+      clearInterval(heartbeat);
       const states = [...live.values()];
       await Promise.all(states.map(stopState));
       await Promise.all(states.map((s) => s.chain));
+      await releaseLeases(() => deps.leases.releaseAll());
     },
 
     /** Waits until every event received so far has been handled (tests, shutdown). */

@@ -31,3 +31,16 @@ export const whatsappSessions = pgTable(
 );
 
 export type SessionRow = typeof whatsappSessions.$inferSelect;
+
+/**
+ * Which running instance holds a session's engine. A session runs in one place only: an instance
+ * starts an engine only after taking the lease, renews it while running, and gives it back when
+ * the engine stops; a lease whose holder died expires.
+ */
+export const sessionLeases = pgTable('session_leases', {
+  sessionId: uuid()
+    .primaryKey()
+    .references(() => whatsappSessions.id, { onDelete: 'cascade' }),
+  holder: text().notNull(),
+  expiresAt: timestamp({ withTimezone: true }).notNull(),
+});
