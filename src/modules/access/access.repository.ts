@@ -11,6 +11,14 @@ export interface Rights {
   canManageChats: boolean;
 }
 
+/** One grant: a user's rights on a session, within the company. */
+const grantOf = (companyId: string, sessionId: string, userId: string) =>
+  and(
+    eq(sessionAccess.companyId, companyId),
+    eq(sessionAccess.sessionId, sessionId),
+    eq(sessionAccess.userId, userId),
+  );
+
 export function createAccessRepository(db: Db) {
   return {
     async find(
@@ -22,13 +30,7 @@ export function createAccessRepository(db: Db) {
       const [row] = await tx
         .select()
         .from(sessionAccess)
-        .where(
-          and(
-            eq(sessionAccess.companyId, companyId),
-            eq(sessionAccess.sessionId, sessionId),
-            eq(sessionAccess.userId, userId),
-          ),
-        );
+        .where(grantOf(companyId, sessionId, userId));
       return row;
     },
 
@@ -81,13 +83,7 @@ export function createAccessRepository(db: Db) {
     ): Promise<AccessRow | undefined> {
       const [row] = await tx
         .delete(sessionAccess)
-        .where(
-          and(
-            eq(sessionAccess.companyId, companyId),
-            eq(sessionAccess.sessionId, sessionId),
-            eq(sessionAccess.userId, userId),
-          ),
-        )
+        .where(grantOf(companyId, sessionId, userId))
         .returning();
       return row;
     },
