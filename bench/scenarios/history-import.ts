@@ -1,0 +1,208 @@
+import { and, count, eq } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import { pino } from 'pino';
+
+import type { Database } from '../../src/db/client.js';
+import { createEventBus } from '../../src/events/event-bus.js';
+import { createChatsRepository } from '../../src/modules/chats/chats.repository.js';
+import { chats } from '../../src/modules/chats/chats.table.js';
+import { createMessageIngest } from '../../src/modules/chats/message-ingest.js';
+import { createMessagesRepository, type NewMessage } from '../../src/modules/chats/messages.repository.js';
+import { messages } from '../../src/modules/chats/messages.table.js';
+import type { EngineMessage } from '../../src/modules/engine/engine.js';
+import type { SessionRef } from '../../src/modules/sessions/session-supervisor.js';
+import { givenSessionRow } from '../../test/support/rows.js';
+import { measure, type Scenario } from '../lib/types.js';
+
+const BATCH = 500;
+const TARGET = { minPerSecond: 25_000, minRatio: 0.5 };
+
+/** The simulator's history, chat after chat (see `history(...)` in simulator-engine.ts), in batches. */
+function historyBatches(sessionId: string, chatCount: number, perChat: number): EngineMessage[][] {
+  const total = chatCount * perChat;
+  const start = Date.now() - total * 1000;
+  const prefix = sessionId.replaceAll('-', '').slice(-12).toUpperCase();
+  const batches: EngineMessage[][] = [];
+  let batch: EngineMessage[] = [];
+  for (let c = 0; c < chatCount; c++) {
+    const phoneNumber = `7900${String(c).padStart(7, '0')}`;
+    const chatWaId = `${phoneNumber}@c.us`;
+    for (let m = 0; m < perChat; m++) {
+      const fromMe = m % 3 === 2;
+      batch.push({
+        waMessageId: `HIST${prefix}${String(c * perChat + m).padStart(10, '0')}`,
+        chatWaId,
+        fromMe,
+        type: 'text',
+        body: `History message ${m + 1} with contact ${c + 1}`,
+        timestamp: new Date(start + (c * perChat + m) * 1000),
+        sender: fromMe
+          ? { waId: null, phoneNumber: null, name: null }
+          : { waId: chatWaId, phoneNumber, name: `Contact ${c + 1}` },
+        chatName: `Contact ${c + 1}`,
+        isGroup: false,
+        status: fromMe ? 'read' : null,
+      });
+      if (batch.length === BATCH) {
+        batches.push(batch);
+        batch = [];
+      }
+    }
+  }
+  if (batch.length > 0) {
+    batches.push(batch);
+  }
+  return batches;
+}
+
+/** Every measurement starts from empty message and chat tables, so runs do not pay for each other's rows. */
+async function emptyTables(database: Database): Promise<void> {
+  await database.db.delete(messages);
+  await database.db.delete(chats);
+}
+
+async function countOf(database: Database, ref: SessionRef) {
+  const [m] = await database.db
+    .select({ n: count() })
+    .from(messages)
+    .where(and(eq(messages.companyId, ref.companyId), eq(messages.sessionId, ref.sessionId)));
+  const [c] = await database.db
+    .select({ n: count() })
+    .from(chats)
+    .where(and(eq(chats.companyId, ref.companyId), eq(chats.sessionId, ref.sessionId)));
+  return { messages: m?.n ?? 0, chats: c?.n ?? 0 };
+}
+
+function expectCounts(
+  what: string,
+  actual: { messages: number; chats: number },
+  expected: { messages: number; chats: number },
+): void {
+  if (actual.messages !== expected.messages || actual.chats !== expected.chats) {
+    throw new Error(
+      `${what}: expected ${expected.messages} messages in ${expected.chats} chats, ` +
+        `found ${actual.messages} messages in ${actual.chats} chats`,
+    );
+  }
+}
+
+async function freshSession(database: Database): Promise<SessionRef> {
+  await emptyTables(database);
+  const session = await givenSessionRow(database);
+  return { sessionId: session.id, companyId: session.companyId };
+}
+
+export const historyImport: Scenario = {
+  name: 'history import',
+  async run({ database, quick, repeats, log }) {
+    const chatCount = quick ? 100 : 1_000;
+    const total = quick ? 10_000 : 100_000;
+    const perChat = total / chatCount;
+    const expected = { messages: total, chats: chatCount };
+
+    const silent = pino({ level: 'silent' }) as unknown as FastifyBaseLogger;
+    const events = createEventBus((err) => {
+      throw err;
+    });
+    const ingest = createMessageIngest({
+      db: database.db,
+      chats: createChatsRepository(database.db),
+      messages: createMessagesRepository(database.db),
+      events,
+      log: silent,
+    });
+
+    log(`history import: ${total} messages over ${chatCount} chats, batches of ${BATCH}`);
+
+    const subject = await measure(
+      repeats,
+      total,
+      async () => {
+        const ref = await freshSession(database);
+        return { ref, batches: historyBatches(ref.sessionId, chatCount, perChat) };
+      },
+      async ({ ref, batches }) => {
+        for (const batch of batches) {
+          await ingest.messages(ref, 'history', batch);
+        }
+      },
+      async ({ ref }) => {
+        expectCounts('ingest', await countOf(database, ref), expected);
+        log(`  ingest run verified: ${total} messages, ${chatCount} chats`);
+      },
+    );
+
+    const baseline = await measure(
+      repeats,
+      total,
+      async () => {
+        const ref = await freshSession(database);
+        const batches = historyBatches(ref.sessionId, chatCount, perChat);
+        // The baseline inserts messages only: the chats exist before the clock starts.
+        const chatRows = await database.db
+          .insert(chats)
+          .values(
+            Array.from({ length: chatCount }, (_, c) => ({
+              companyId: ref.companyId,
+              sessionId: ref.sessionId,
+              waChatId: `7900${String(c).padStart(7, '0')}@c.us`,
+              phoneNumber: `7900${String(c).padStart(7, '0')}`,
+              name: `Contact ${c + 1}`,
+              isGroup: false,
+            })),
+          )
+          .returning({ id: chats.id, waChatId: chats.waChatId });
+        const chatIdOf = new Map(chatRows.map((c) => [c.waChatId, c.id]));
+        const rows: NewMessage[][] = batches.map((batch) =>
+          batch.map((m) => ({
+            sessionId: ref.sessionId,
+            companyId: ref.companyId,
+            chatId: chatIdOf.get(m.chatWaId)!,
+            waMessageId: m.waMessageId,
+            fromMe: m.fromMe,
+            type: m.type,
+            body: m.body,
+            senderWaId: m.sender.waId,
+            senderPhone: m.sender.phoneNumber,
+            senderName: m.sender.name,
+            timestamp: m.timestamp,
+            status: m.fromMe ? (m.status ?? 'sent') : 'received',
+            quotedWaMessageId: m.quotedWaMessageId ?? null,
+            media: m.media ?? null,
+            mediaRef: m.mediaRef ?? null,
+          })),
+        );
+        return { ref, rows };
+      },
+      async ({ rows }) => {
+        for (const batch of rows) {
+          await database.db.insert(messages).values(batch);
+        }
+      },
+      async ({ ref }) => {
+        expectCounts('baseline', await countOf(database, ref), expected);
+        log(`  baseline run verified: ${total} messages`);
+      },
+    );
+
+    await emptyTables(database);
+    const ratio = subject.perSecond / baseline.perSecond;
+    return {
+      scenario: 'history import',
+      metric: 'messages persisted/s',
+      size: { messages: total, chats: chatCount, batch: BATCH },
+      subject,
+      baseline: {
+        ...baseline,
+        description: `db.insert(messages).values(rows), one ${BATCH}-row statement per batch, chats pre-inserted`,
+      },
+      ratio,
+      target: TARGET,
+      pass: subject.perSecond >= TARGET.minPerSecond && ratio >= TARGET.minRatio,
+      notes: [
+        `best of ${repeats} runs each; every run on a fresh company+session with empty messages/chats tables`,
+        'subject: createMessageIngest(...).messages(ref, "history", batch) per batch, sequential, real repositories, EventBus, silent pino',
+      ],
+    };
+  },
+};
