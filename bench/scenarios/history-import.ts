@@ -6,7 +6,7 @@ import type { Database } from '../../src/db/client.js';
 import { createEventBus } from '../../src/events/event-bus.js';
 import { createChatsRepository } from '../../src/modules/chats/chats.repository.js';
 import { chats } from '../../src/modules/chats/chats.table.js';
-import { createMessageIngest } from '../../src/modules/chats/message-ingest.js';
+import { createMessageIngest, toMessageRow } from '../../src/modules/chats/message-ingest.js';
 import { createMessagesRepository, type NewMessage } from '../../src/modules/chats/messages.repository.js';
 import { messages } from '../../src/modules/chats/messages.table.js';
 import type { EngineMessage } from '../../src/modules/engine/engine.js';
@@ -154,23 +154,7 @@ export const historyImport: Scenario = {
           .returning({ id: chats.id, waChatId: chats.waChatId });
         const chatIdOf = new Map(chatRows.map((c) => [c.waChatId, c.id]));
         const rows: NewMessage[][] = batches.map((batch) =>
-          batch.map((m) => ({
-            sessionId: ref.sessionId,
-            companyId: ref.companyId,
-            chatId: chatIdOf.get(m.chatWaId)!,
-            waMessageId: m.waMessageId,
-            fromMe: m.fromMe,
-            type: m.type,
-            body: m.body,
-            senderWaId: m.sender.waId,
-            senderPhone: m.sender.phoneNumber,
-            senderName: m.sender.name,
-            timestamp: m.timestamp,
-            status: m.fromMe ? (m.status ?? 'sent') : 'received',
-            quotedWaMessageId: m.quotedWaMessageId ?? null,
-            media: m.media ?? null,
-            mediaRef: m.mediaRef ?? null,
-          })),
+          batch.map((m) => toMessageRow(ref, chatIdOf.get(m.chatWaId)!, m)),
         );
         return { ref, rows };
       },

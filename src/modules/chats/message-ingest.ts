@@ -75,23 +75,7 @@ export function createMessageIngest(deps: {
         const key = chatKeyOf.get(m)!;
         return chatIdOf.get(remap.get(key) ?? key)!;
       };
-      const rows: NewMessage[] = batch.map((m) => ({
-        sessionId: ref.sessionId,
-        companyId: ref.companyId,
-        chatId: chatOf(m),
-        waMessageId: m.waMessageId,
-        fromMe: m.fromMe,
-        type: m.type,
-        body: m.body,
-        senderWaId: m.sender.waId,
-        senderPhone: m.sender.phoneNumber,
-        senderName: m.sender.name,
-        timestamp: m.timestamp,
-        status: m.fromMe ? (m.status ?? 'sent') : 'received',
-        quotedWaMessageId: m.quotedWaMessageId ?? null,
-        media: m.media ?? null,
-        mediaRef: m.mediaRef ?? null,
-      }));
+      const rows = batch.map((m) => toMessageRow(ref, chatOf(m), m));
       const inserted = await deps.messages.insertMany(rows, tx);
 
       // One update per chat: its newest new message, and how many new incoming ones are unread.
@@ -384,4 +368,25 @@ function groupByChat(batch: EngineMessage[]) {
     });
   }
   return { identities, chatKeyOf };
+}
+
+/** The stored row of an engine message in a given chat. */
+export function toMessageRow(ref: SessionRef, chatId: string, m: EngineMessage): NewMessage {
+  return {
+    sessionId: ref.sessionId,
+    companyId: ref.companyId,
+    chatId,
+    waMessageId: m.waMessageId,
+    fromMe: m.fromMe,
+    type: m.type,
+    body: m.body,
+    senderWaId: m.sender.waId,
+    senderPhone: m.sender.phoneNumber,
+    senderName: m.sender.name,
+    timestamp: m.timestamp,
+    status: m.fromMe ? (m.status ?? 'sent') : 'received',
+    quotedWaMessageId: m.quotedWaMessageId ?? null,
+    media: m.media ?? null,
+    mediaRef: m.mediaRef ?? null,
+  };
 }
