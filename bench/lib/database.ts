@@ -13,6 +13,8 @@ export interface BenchDatabase {
   database: Database;
   /** Where the numbers come from, for the report (never includes credentials). */
   label: string;
+  /** Its connection string (node-postgres), or null for PGlite. */
+  url: string | null;
   drop(): Promise<void>;
 }
 
@@ -30,7 +32,7 @@ export async function openBenchDatabase(
   if (kind === 'pglite') {
     const database = fromPglite(await PGlite.create());
     await database.migrate();
-    return { database, label: 'pglite (in memory)', drop: () => database.close() };
+    return { database, label: 'pglite (in memory)', url: null, drop: () => database.close() };
   }
   const name = `wa_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
@@ -40,7 +42,8 @@ export async function openBenchDatabase(
   } finally {
     await admin.end();
   }
-  const database = fromPool(new pg.Pool({ connectionString: withDatabase(url, name), max: 5 }));
+  const own = withDatabase(url, name);
+  const database = fromPool(new pg.Pool({ connectionString: own, max: 5 }));
   const drop = async () => {
     await database.close();
     const cleanup = new pg.Client({ connectionString: url });
@@ -58,5 +61,5 @@ export async function openBenchDatabase(
     throw err;
   }
   const u = new URL(url);
-  return { database, label: `postgres ${u.host}/${name}`, drop };
+  return { database, label: `postgres ${u.host}/${name}`, url: own, drop };
 }

@@ -1,46 +1,70 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { ScenarioResult } from './types.js';
+import { round, type ScenarioResult } from './types.js';
 
 const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const pct = (n: number) => `${(n * 100).toFixed(1)} %`;
-
-/** One table: each scenario next to its same-run baseline and the ratio. */
-export function printTable(results: ScenarioResult[]): void {
-  const header = ['scenario', 'size', 'subject/s', 'baseline/s', 'ratio', 'target', 'pass'];
-  const rows = results.map((r) => [
-    r.scenario,
-    Object.entries(r.size)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' '),
-    fmt(r.subject.perSecond),
-    fmt(r.baseline.perSecond),
-    pct(r.ratio),
-    `>= ${fmt(r.target.minPerSecond)}/s, >= ${pct(r.target.minRatio)}`,
-    r.pass ? 'yes' : 'NO',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const row of rows) {
-    console.log(line(row));
-  }
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];
+}
+
+/** One scenario as Markdown: its metrics beside the same-run baseline, then its targets. */
+export function renderScenario(r: ScenarioResult): string {
+  const size = Object.entries(r.size)
+    .map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`)
+    .join(', ');
+  const metrics = table(
+    ['metric', 'subject', 'baseline', 'subject / baseline'],
+    r.metrics.map((m) => [
+      m.name,
+      `${round(m.value)} ${m.unit}`,
+      m.baseline === null ? '—' : `${round(m.baseline)} ${m.unit}`,
+      m.baseline === null || m.baseline === 0 ? '—' : `${(m.value / m.baseline).toFixed(2)}×`,
+    ]),
+  );
+  const checks = table(
+    ['target', 'measured', 'met'],
+    r.checks.map((c) => [c.target, c.actual, c.pass ? 'yes' : '**no**']),
+  );
+  return [
+    `### ${r.scenario}`,
+    '',
+    `Size: ${size}.  `,
+    `Baseline: ${r.baseline}`,
+    '',
+    ...metrics,
+    '',
+    ...checks,
+    ...(r.notes.length > 0 ? ['', ...r.notes.map((n) => `- ${n}`)] : []),
+  ].join('\n');
+}
+
+export function printResults(results: ScenarioResult[]): void {
   for (const r of results) {
-    console.log(
-      `\n${r.scenario} (${r.metric}): subject runs ${r.subject.runsMs.map((ms) => `${fmt(ms)} ms`).join(', ')}; ` +
-        `baseline runs ${r.baseline.runsMs.map((ms) => `${fmt(ms)} ms`).join(', ')} (best of each kept)`,
-    );
-    console.log(`  baseline: ${r.baseline.description}`);
-    for (const note of r.notes) {
-      console.log(`  note: ${note}`);
-    }
+    console.log(`\n${renderScenario(r)}`);
   }
+  const failed = results.flatMap((r) =>
+    r.checks.filter((c) => !c.pass).map((c) => `${r.scenario}: ${c.target}`),
+  );
+  console.log(
+    failed.length === 0
+      ? '\nall targets met'
+      : `\ntargets missed:\n${failed.map((f) => `  ${f}`).join('\n')}`,
+  );
+}
+
+export function machine() {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? null,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
 }
 
 /** Writes the run as JSON to bench/results/<ISO timestamp>.json and returns the path. */
@@ -50,8 +74,9 @@ export function writeResults(
   results: ScenarioResult[],
 ): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = join(RESULTS_DIR, `${startedAt.replaceAll(':', '-')}.json`);
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, node: process.version };
-  writeFileSync(file, `${JSON.stringify({ startedAt, ...meta, machine, results }, null, 2)}\n`);
+  // Quick runs (CI's) only prove the scenarios still work; they are not kept.
+  const suffix = meta.quick === true ? '-quick' : '';
+  const file = join(RESULTS_DIR, `${startedAt.replaceAll(':', '-')}${suffix}.json`);
+  writeFileSync(file, `${JSON.stringify({ startedAt, ...meta, machine: machine(), results }, null, 2)}\n`);
   return file;
 }
