@@ -29,7 +29,10 @@ export interface Database {
   close(): Promise<void>;
 }
 
-const drizzleOptions = { schema, casing: 'snake_case' } as const;
+/** Property keys are camelCase, columns snake_case; raw SQL that names columns must use the same. */
+export const DB_CASING = 'snake_case';
+
+const drizzleOptions = { schema, casing: DB_CASING } as const;
 
 /** Opens the configured database: embedded PGlite under DATA_DIR, or PostgreSQL by URL. */
 export async function openDatabase(config: DbConfig): Promise<Database> {

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, lt, or } from 'drizzle-orm';
 
+import { insertUnnest } from '../../db/bulk.js';
 import type { Db, DbOrTx } from '../../db/client.js';
 import type { CursorPosition, PageQuery } from '../../http/pagination.js';
 import { offsetOf } from '../../http/pagination.js';
@@ -26,25 +27,16 @@ function replaceable(status: DeliveryStatus): MessageStatus[] {
   );
 }
 
-// Postgres allows 65535 bind parameters per statement; a message row binds about 20.
-const INSERT_CHUNK = 1000;
-
 export function createMessagesRepository(db: Db) {
   return {
-    /** Inserts what is new; a message already stored (same session and WhatsApp id) is skipped. */
+    /**
+     * Inserts what is new in one statement; a message already stored (same session and WhatsApp id)
+     * is skipped. Returns the rows inserted.
+     */
     async insertMany(rows: NewMessage[], tx: DbOrTx = db): Promise<MessageRow[]> {
-      const inserted: MessageRow[] = [];
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        const chunk = rows.slice(i, i + INSERT_CHUNK);
-        inserted.push(
-          ...(await tx
-            .insert(messages)
-            .values(chunk)
-            .onConflictDoNothing({ target: [messages.sessionId, messages.waMessageId] })
-            .returning()),
-        );
-      }
-      return inserted;
+      return insertUnnest(tx, messages, rows, {
+        onConflictDoNothing: [messages.sessionId, messages.waMessageId],
+      });
     },
 
     async find(companyId: string, sessionId: string, messageId: string, tx: DbOrTx = db) {

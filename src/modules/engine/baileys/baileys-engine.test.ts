@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { givenSessionRow } from '../../../../test/support/rows.js';
 import { openTestDatabase } from '../../../../test/support/test-app.js';
+import { waitFor } from '../../../../test/support/wait.js';
 import type { Database } from '../../../db/client.js';
 import { createCipher } from '../../../shared/cipher.js';
 import { createCredentialStore } from '../credential-store.js';
@@ -166,13 +167,12 @@ describe('Baileys engine', () => {
   });
 
   it('keeps credentials Baileys updates, and reloads them on the next socket', async () => {
-    const { engine, sockets, credentials, settle } = await givenEngine();
+    const { engine, sockets, credentials } = await givenEngine();
     await engine.start();
     const { config, socket } = sockets.made[0]!;
     config.auth.creds.me = { id: '79990001122:1@s.whatsapp.net', name: 'Acme' };
     socket.ev.emit('creds.update', { me: config.auth.creds.me });
-    await settle();
-    expect(await credentials.exists()).toBe(true);
+    await waitFor('the credentials to be stored', () => credentials.exists());
     await engine.stop();
     await engine.start();
     expect(sockets.made[1]!.config.auth.creds.me).toEqual({
@@ -223,7 +223,7 @@ describe('Baileys engine', () => {
   });
 
   it('gives a hidden-id chat its phone id from the mapping Baileys persisted', async () => {
-    const { engine, events, sockets, credentials, settle } = await givenEngine();
+    const { engine, events, sockets, credentials } = await givenEngine();
     await credentials.set({ 'lid-mapping:123456789012345_reverse': JSON.stringify('79991234567') });
     await engine.start();
     sockets.made[0]!.socket.ev.emit('messages.upsert', {
@@ -236,7 +236,8 @@ describe('Baileys engine', () => {
         },
       ],
     });
-    await settle();
+    // The mapping is read from the database first, which can take longer than a settle.
+    await waitFor('the message', () => events.length > 0);
     expect(events).toEqual([
       {
         type: 'messages',
@@ -249,7 +250,7 @@ describe('Baileys engine', () => {
   });
 
   it('keeps what a later media download needs, for media messages only', async () => {
-    const { engine, events, sockets, settle } = await givenEngine();
+    const { engine, events, sockets } = await givenEngine();
     await engine.start();
     const image: WAMessage = {
       key: { remoteJid: '79991234567@s.whatsapp.net', fromMe: false, id: 'IMG1' },
@@ -265,7 +266,7 @@ describe('Baileys engine', () => {
     };
     const text: WAMessage = { ...image, key: { ...image.key, id: 'TXT1' }, message: { conversation: 'hi' } };
     sockets.made[0]!.socket.ev.emit('messages.upsert', { type: 'notify', messages: [image, text] });
-    await settle();
+    await waitFor('the message', () => events.length > 0);
     const [event] = events;
     expect(event?.type).toBe('messages');
     const [withMedia, withoutMedia] = (event as Extract<EngineEvent, { type: 'messages' }>).messages;
@@ -340,11 +341,10 @@ describe('Baileys engine', () => {
   });
 
   it('logs out: the socket unlinks and the stored credentials are gone', async () => {
-    const { engine, sockets, credentials, settle } = await givenEngine();
+    const { engine, sockets, credentials } = await givenEngine();
     await engine.start();
     sockets.made[0]!.socket.ev.emit('creds.update', {});
-    await settle();
-    expect(await credentials.exists()).toBe(true);
+    await waitFor('the credentials to be stored', () => credentials.exists());
     await engine.logout();
     expect(sockets.made[0]!.socket.calls).toContainEqual(['logout']);
     expect(await credentials.exists()).toBe(false);
