@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyReply, LogController } from 'fastify';
@@ -111,6 +113,9 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<A
         styleSrc: ["'self'", "'unsafe-inline'"],
         scriptSrc: ["'self'"],
         connectSrc: ["'self'", 'ws:', 'wss:'],
+        // helmet's default would make a browser fetch the console's scripts over https when it is
+        // opened over plain http on a network address (http://10.0.0.5:3000), and the page stays blank.
+        upgradeInsecureRequests: null,
       },
     },
   });
@@ -150,6 +155,10 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<A
     { prefix: '/api' },
   );
 
+  if (existsSync(join(config.http.webRoot, 'index.html'))) {
+    await serveWebConsole(app, config.http.webRoot);
+  }
+
   const realtime = attachRealtime(app.server, {
     authenticate: modules.authenticate,
     policy: modules.policy,
@@ -162,4 +171,48 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<A
   app.addHook('preClose', () => realtime.close());
 
   return { http: app, modules };
+}
+
+/** Paths the console never answers, so their unknown URLs keep the JSON 404 envelope. */
+const SERVER_PATHS = ['/api', '/socket.io', '/docs', '/openapi.json'];
+
+/**
+ * The built web console (web/dist) at `/`: its files as they are (hashed `/assets/*` cached for a
+ * year, everything else revalidated), and index.html for any other GET a browser makes for a page
+ * (Accept: text/html), so the console's own routes survive a reload. Anything else gets the 404.
+ */
+async function serveWebConsole(app: ApiApp, webRoot: string) {
+  const root = resolve(webRoot);
+  await app.register(fastifyStatic, { root, serve: false });
+  const sendIndex = (reply: FastifyReply) =>
+    reply.header('cache-control', 'no-cache').sendFile('index.html', root, { cacheControl: false });
+
+  app.get('/*', { schema: { hide: true } }, (request, reply) => {
+    const rawPath = new URL(request.url, 'http://localhost').pathname;
+    let path: string;
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      return reply.callNotFound();
+    }
+    if (SERVER_PATHS.some((p) => path === p || path.startsWith(`${p}/`))) {
+      return reply.callNotFound();
+    }
+    const file = resolve(root, `.${path}`);
+    const inside = file.startsWith(root + sep);
+    if (inside && path !== '/index.html' && statSync(file, { throwIfNoEntry: false })?.isFile()) {
+      const hashed = path.startsWith('/assets/');
+      // sendFile decodes the path itself.
+      return reply.sendFile(rawPath.slice(1), root, {
+        cacheControl: true,
+        maxAge: hashed ? 365 * 24 * 3600 * 1000 : 0,
+        immutable: hashed,
+      });
+    }
+    // Pages go to browsers; an API client asking for `/` or a stray path keeps the JSON 404.
+    if (path === '/index.html' || request.headers.accept?.includes('text/html')) {
+      return sendIndex(reply);
+    }
+    return reply.callNotFound();
+  });
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { z } from 'zod';
 
@@ -37,6 +38,7 @@ const Env = z
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().default('0.0.0.0'),
     DATA_DIR: z.string().default('./data'),
+    WEB_ROOT: z.string().optional(),
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
@@ -122,6 +124,9 @@ const Env = z
     }
   });
 
+/** `vite build web` output; this file is src/config.ts or dist/config.js, one level below the root. */
+const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../web/dist', import.meta.url));
+
 export type EnvInput = Record<string, string | undefined>;
 
 export class ConfigError extends Error {
@@ -154,6 +159,8 @@ export function loadConfig(env: EnvInput = process.env) {
       trustProxy: e.TRUST_PROXY,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
+      /** The built web console served at `/` (not served when it has no index.html). */
+      webRoot: e.WEB_ROOT ? resolve(e.WEB_ROOT) : DEFAULT_WEB_ROOT,
     },
     dataDir,
     db: e.DATABASE_URL

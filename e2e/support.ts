@@ -1,0 +1,435 @@
+/**
+ * Helpers for the browser tests (e2e/*.test.ts, `npm run test:e2e`):
+ *
+ *   const server = await startServer();                 // the real app, simulator engine, fresh database
+ *   const browser = await launchBrowser();               // Debian's Chromium through playwright-core
+ *   const { page, errors } = await openPage(browser, server);
+ *   const admin = await registerCompany(server);         // through the API
+ *   await signInWithToken(page, admin);                  // or signInViaUi(page, admin)
+ *   const session = await connectedSession(server, admin.token);
+ *   await simulateIncoming(server, admin.token, session.id, { from: '79991234567', text: 'Hi' });
+ *
+ * API helpers use the same generated types as the console (web/src/api/schema.d.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { PGlite } from '@electric-sql/pglite';
+import createClient from 'openapi-fetch';
+import { pino } from 'pino';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+
+import { type App, buildApp } from '../src/app.js';
+import { type Config, type EnvInput, loadConfig } from '../src/config.js';
+import { fromPglite } from '../src/db/client.js';
+import type { components, paths } from '../web/src/api/schema.js';
+
+type Schemas = components['schemas'];
+export type User = Schemas['User'];
+export type Company = Schemas['Company'];
+export type Session = Schemas['Session'];
+export type Manager = Schemas['User'];
+export type Rights = Schemas['Rights'];
+
+// --- The server -------------------------------------------------------------------------------------
+
+export interface TestServer {
+  /** `http://127.0.0.1:<port>`, the origin pages open. */
+  url: string;
+  app: App;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the whole service in this process, listening on a free port of 127.0.0.1: the simulator
+ * engine, a fresh in-memory database, the built console (web/dist, built by the global setup).
+ * `env` overrides the configuration, as environment variables would.
+ */
+export async function startServer(env: EnvInput = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wa-e2e-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    WA_ENGINE: 'simulator',
+    LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
+    DATA_DIR: dataDir,
+    JWT_SECRET: randomBytes(48).toString('base64url'),
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    // Cheap hashing and no sign-in throttling: the tests sign in often, from one address.
+    PASSWORD_HASH_COST: '10',
+    AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+    SEND_RATE_PER_MINUTE: '0',
+    ...env,
+  });
+  const database = fromPglite(await PGlite.create());
+  await database.migrate();
+  const app = await buildApp({ config, database, logger: pino({ level: config.log.level }) });
+  await app.http.listen({ port: 0, host: '127.0.0.1' });
+  await app.modules.start();
+  const { port } = app.http.server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    config,
+    async close() {
+      await app.http.close();
+      await database.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// --- The browser ------------------------------------------------------------------------------------
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Debian's Chromium, headless, with nothing that reaches for the network on its own. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export const PHONE = { width: 375, height: 740 } as const;
+export const DESKTOP = { width: 1280, height: 800 } as const;
+
+export interface OpenedPage {
+  context: BrowserContext;
+  page: Page;
+  /** Uncaught page errors and console errors, for `expect(errors).toEqual([])` at the end. */
+  errors: string[];
+}
+
+/**
+ * A fresh browser context (its own localStorage) on the server's origin. The locale decides the
+ * console's initial language (`en-US` unless told); `path` is opened when given.
+ */
+export async function openPage(
+  browser: Browser,
+  server: TestServer,
+  options: { viewport?: { width: number; height: number }; locale?: string; path?: string } = {},
+): Promise<OpenedPage> {
+  const context = await browser.newContext({
+    baseURL: server.url,
+    viewport: options.viewport ?? DESKTOP,
+    locale: options.locale ?? 'en-US',
+  });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    // A failed sign-in answers 401 and the browser logs the failed request; that is expected.
+    if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) {
+      errors.push(`console: ${msg.text()}`);
+    }
+  });
+  if (options.path !== undefined) {
+    await page.goto(options.path);
+  }
+  return { context, page, errors };
+}
+
+/** The page's width in CSS pixels including overflow; at most the viewport when nothing overflows. */
+export function scrollWidth(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth);
+}
+
+// --- The API -------------------------------------------------------------------------------------------
+
+/** A typed client (openapi-fetch, the console's own types) on the server, with an optional token. */
+export function apiClient(server: TestServer, token?: string) {
+  return createClient<paths>({
+    baseUrl: server.url,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+}
+
+/** The envelope's data, or an Error naming the status and error body. */
+async function data<D>(
+  request: Promise<{ data?: { data: D }; error?: unknown; response: Response }>,
+  what: string,
+): Promise<D> {
+  const { data: body, error, response } = await request;
+  if (!body) {
+    throw new Error(`${what} failed: ${response.status} ${JSON.stringify(error)}`);
+  }
+  return body.data;
+}
+
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}@example.com`;
+}
+
+export interface Account {
+  token: string;
+  user: User;
+  company: Company;
+  email: string;
+  password: string;
+}
+
+/** Registers a new company (a fresh tenant) and returns its admin. */
+export async function registerCompany(
+  server: TestServer,
+  fields: { companyName?: string; name?: string; email?: string; password?: string } = {},
+): Promise<Account> {
+  const body = {
+    companyName: fields.companyName ?? `Company ${randomBytes(3).toString('hex')}`,
+    name: fields.name ?? 'Ann Admin',
+    email: fields.email ?? uniqueEmail('admin'),
+    password: fields.password ?? 'admin password 1',
+  };
+  const result = await data(apiClient(server).POST('/api/auth/register', { body }), 'register');
+  return {
+    token: result.token,
+    user: result.user,
+    company: result.company!,
+    email: body.email,
+    password: body.password,
+  };
+}
+
+/** Creates a manager in the admin's company and signs them in (through the API). */
+export async function createManager(
+  server: TestServer,
+  admin: Account,
+  fields: { name?: string; email?: string; password?: string } = {},
+): Promise<Account> {
+  const body = {
+    name: fields.name ?? 'Mike Manager',
+    email: fields.email ?? uniqueEmail('manager'),
+    password: fields.password ?? 'manager password 1',
+  };
+  await data(apiClient(server, admin.token).POST('/api/managers', { body }), 'create manager');
+  const login = await data(
+    apiClient(server).POST('/api/auth/login', { body: { email: body.email, password: body.password } }),
+    'login',
+  );
+  return {
+    token: login.token,
+    user: login.user,
+    company: admin.company,
+    email: body.email,
+    password: body.password,
+  };
+}
+
+/** Gives a manager rights on a session (read only unless told). */
+export function grantAccess(
+  server: TestServer,
+  adminToken: string,
+  sessionId: string,
+  managerId: string,
+  rights: Partial<Rights> = {},
+) {
+  return data(
+    apiClient(server, adminToken).POST('/api/whatsapp/sessions/{sessionId}/access', {
+      params: { path: { sessionId } },
+      body: { managerId, canRead: true, canWrite: false, canManageChats: false, ...rights },
+    }),
+    'grant access',
+  );
+}
+
+/** Creates a session; it starts showing a QR (status `starting`, then `qr`). */
+export function createSession(server: TestServer, adminToken: string, name = 'Sales'): Promise<Session> {
+  return data(
+    apiClient(server, adminToken).POST('/api/whatsapp/sessions', { body: { name } }),
+    'create session',
+  );
+}
+
+/** The simulated phone scans the session's QR: the session becomes `ready`. */
+export function simulateScan(
+  server: TestServer,
+  adminToken: string,
+  sessionId: string,
+  phone: { phoneNumber?: string; displayName?: string } = {},
+) {
+  return data(
+    apiClient(server, adminToken).POST('/api/simulator/sessions/{sessionId}/scan', {
+      params: { path: { sessionId } },
+      body: {
+        phoneNumber: phone.phoneNumber ?? '79990000001',
+        displayName: phone.displayName ?? 'Office phone',
+      },
+    }),
+    'simulate scan',
+  );
+}
+
+/** A session that is linked and `ready`. */
+export async function connectedSession(
+  server: TestServer,
+  adminToken: string,
+  options: { name?: string; phoneNumber?: string } = {},
+): Promise<Session> {
+  const session = await createSession(server, adminToken, options.name);
+  await simulateScan(server, adminToken, session.id, { phoneNumber: options.phoneNumber });
+  return waitForSessionStatus(server, adminToken, session.id, 'ready');
+}
+
+/** Polls the session until it has `status` (10 s at most). */
+export async function waitForSessionStatus(
+  server: TestServer,
+  token: string,
+  sessionId: string,
+  status: Session['status'],
+): Promise<Session> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const session = await data(
+      apiClient(server, token).GET('/api/whatsapp/sessions/{sessionId}', { params: { path: { sessionId } } }),
+      'get session',
+    );
+    if (session.status === status) {
+      return session;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`session ${sessionId} is ${session.status}, not ${status}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A contact writes to the session's number. */
+export function simulateIncoming(
+  server: TestServer,
+  adminToken: string,
+  sessionId: string,
+  message: Schemas['SimulatorIncoming'],
+) {
+  return data(
+    apiClient(server, adminToken).POST('/api/simulator/sessions/{sessionId}/incoming', {
+      params: { path: { sessionId } },
+      body: message,
+    }),
+    'simulate incoming',
+  );
+}
+
+/** WhatsApp reports a sent message delivered, read or played. */
+export function simulateStatus(
+  server: TestServer,
+  adminToken: string,
+  sessionId: string,
+  report: Schemas['SimulatorStatus'],
+) {
+  return data(
+    apiClient(server, adminToken).POST('/api/simulator/sessions/{sessionId}/status', {
+      params: { path: { sessionId } },
+      body: report,
+    }),
+    'simulate status',
+  );
+}
+
+/** The connection drops (and reconnects by itself unless `loggedOut`). */
+export function simulateDrop(
+  server: TestServer,
+  adminToken: string,
+  sessionId: string,
+  options: Schemas['SimulatorDrop'] = {},
+) {
+  return data(
+    apiClient(server, adminToken).POST('/api/simulator/sessions/{sessionId}/drop', {
+      params: { path: { sessionId } },
+      body: options,
+    }),
+    'simulate drop',
+  );
+}
+
+/** The phone sends its history in batches (`whatsapp:history_progress` while it arrives). */
+export function simulateHistory(
+  server: TestServer,
+  adminToken: string,
+  sessionId: string,
+  history: Schemas['SimulatorHistory'],
+) {
+  return data(
+    apiClient(server, adminToken).POST('/api/simulator/sessions/{sessionId}/history', {
+      params: { path: { sessionId } },
+      body: history,
+    }),
+    'simulate history',
+  );
+}
+
+/** What the simulated network received from the session, in order. */
+export function simulatorOutgoing(server: TestServer, adminToken: string, sessionId: string) {
+  return data(
+    apiClient(server, adminToken).GET('/api/simulator/sessions/{sessionId}/outgoing', {
+      params: { path: { sessionId } },
+    }),
+    'simulator outgoing',
+  );
+}
+
+// --- Signing in the browser ---------------------------------------------------------------------------
+
+/** The localStorage key the console keeps its sign-in under (web/src/auth/auth.tsx). */
+export const AUTH_STORAGE_KEY = 'wa-console.auth';
+
+/** Signs in without the form: stores the account as the console would, then opens `path`. */
+export async function signInWithToken(page: Page, account: Account, path = '/'): Promise<void> {
+  const value = JSON.stringify({ token: account.token, user: account.user, company: account.company });
+  await page.context().addInitScript(
+    ([key, stored]) => {
+      // Only on the first load: a later sign-out must not be undone by a reload.
+      if (!sessionStorage.getItem('e2e-signed-in')) {
+        sessionStorage.setItem('e2e-signed-in', '1');
+        localStorage.setItem(key, stored);
+      }
+    },
+    [AUTH_STORAGE_KEY, value] as const,
+  );
+  await page.goto(path);
+  await page.getByTestId('app-shell').waitFor();
+}
+
+/** Signs in through the sign-in form and waits for the shell. */
+export async function signInViaUi(page: Page, account: { email: string; password: string }): Promise<void> {
+  if (!new URL(page.url(), 'http://x').pathname.startsWith('/sign-in')) {
+    await page.goto('/sign-in');
+  }
+  const form = page.getByTestId('sign-in-form');
+  await form.locator('input[name=email]').fill(account.email);
+  await form.locator('input[name=password]').fill(account.password);
+  await page.getByTestId('sign-in-submit').click();
+  await page.getByTestId('app-shell').waitFor();
+}
+
+/** Registers a company through the register form and waits for the shell. */
+export async function registerViaUi(
+  page: Page,
+  fields: { companyName: string; name: string; email: string; password: string },
+): Promise<void> {
+  await page.goto('/register');
+  const form = page.getByTestId('register-form');
+  for (const [name, value] of Object.entries(fields)) {
+    await form.locator(`input[name=${name}]`).fill(value);
+  }
+  await page.getByTestId('register-submit').click();
+  await page.getByTestId('app-shell').waitFor();
+}
+
+/** Signs out with the header button and waits for the sign-in form. */
+export async function signOutViaUi(page: Page): Promise<void> {
+  await page.getByTestId('sign-out').click();
+  await page.getByTestId('sign-in-form').waitFor();
+}
