@@ -1,4 +1,6 @@
 import './styles.css';
+import './admin/admin.css';
+import './inbox/inbox.css';
 
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';

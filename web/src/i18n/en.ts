@@ -4,7 +4,13 @@
  * (`auth.*`, `shell.*`, `nav.*`, `sessions.*`, `inbox.*`, …). `{name}` is a parameter; keys ending
  * in `_one`/`_few`/`_many`/`_other` are plural forms used by `tn()`.
  */
+import { adminEn } from './admin.en';
+import { inboxEn } from './inbox.en';
+
 export const en = {
+  ...adminEn,
+  ...inboxEn,
+
   'app.title': 'WhatsApp console',
 
   'common.loading': 'Loading…',

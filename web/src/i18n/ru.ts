@@ -1,7 +1,12 @@
+import { adminRu } from './admin.ru';
 import type { en } from './en';
+import { inboxRu } from './inbox.ru';
 
 /** Russian strings: typed against en.ts, so a missing or unknown key is a type error. */
 export const ru: Record<keyof typeof en, string> = {
+  ...adminRu,
+  ...inboxRu,
+
   'app.title': 'Консоль WhatsApp',
 
   'common.loading': 'Загрузка…',
