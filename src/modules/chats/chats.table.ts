@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 import { newId } from '../../shared/ids.js';
 import { companies } from '../companies/companies.table.js';
@@ -42,8 +52,16 @@ export const chats = pgTable(
       .on(t.sessionId, t.lid)
       .where(sql`${t.lid} is not null`),
     // The chat list: one session, archived or not, newest activity first, keyset on (time, id).
-    index('chats_list_idx').on(t.sessionId, t.archived, t.lastActivityAt.desc(), t.id.desc()),
+    // NULLS FIRST is what `ORDER BY … DESC` means; an index sorted otherwise cannot serve it.
+    index('chats_list_idx').on(
+      t.sessionId,
+      t.archived,
+      t.lastActivityAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
     index('chats_company_id_idx').on(t.companyId),
+    // What messages_chat_fk references: a chat together with its session and company.
+    unique('chats_id_session_company_key').on(t.id, t.sessionId, t.companyId),
   ],
 );
 

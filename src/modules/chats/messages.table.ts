@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   boolean,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -13,10 +14,8 @@ import {
 } from 'drizzle-orm/pg-core';
 
 import { newId } from '../../shared/ids.js';
-import { companies } from '../companies/companies.table.js';
 import { users } from '../companies/users.table.js';
 import type { MediaInfo } from '../engine/engine.js';
-import { whatsappSessions } from '../sessions/sessions.table.js';
 import { chats } from './chats.table.js';
 
 export const MESSAGE_STATUSES = [
@@ -35,16 +34,10 @@ export const messages = pgTable(
   'messages',
   {
     id: uuid().primaryKey().$defaultFn(newId),
-    sessionId: uuid()
-      .notNull()
-      .references(() => whatsappSessions.id, { onDelete: 'cascade' }),
-    chatId: uuid()
-      .notNull()
-      .references(() => chats.id, { onDelete: 'cascade' }),
+    sessionId: uuid().notNull(),
+    chatId: uuid().notNull(),
     /** Denormalized from the session so stats are one index range per company. */
-    companyId: uuid()
-      .notNull()
-      .references(() => companies.id, { onDelete: 'cascade' }),
+    companyId: uuid().notNull(),
     /** WhatsApp's id; for our sends it is chosen before the first attempt. */
     waMessageId: text().notNull(),
     fromMe: boolean().notNull(),
@@ -71,15 +64,27 @@ export const messages = pgTable(
   (t) => [
     // Redelivery of a message never makes a second row.
     uniqueIndex('messages_session_wa_message_id_key').on(t.sessionId, t.waMessageId),
-    // The message list of a chat, newest first, keyset on (timestamp, id).
-    index('messages_chat_list_idx').on(t.chatId, t.timestamp.desc(), t.id.desc()),
+    // The message list of a chat, newest first, keyset on (timestamp, id). NULLS FIRST is what
+    // `ORDER BY … DESC` means; an index sorted otherwise cannot serve it.
+    index('messages_chat_list_idx').on(t.chatId, t.timestamp.desc().nullsFirst(), t.id.desc().nullsFirst()),
     // Stats: a company's messages by day, direction and kind, counted from the index alone.
     index('messages_company_timestamp_idx').on(t.companyId, t.timestamp, t.fromMe, t.type),
     // The sender's queue: what is still to be sent, per session, in order.
     index('messages_pending_idx')
       .on(t.sessionId, t.id)
       .where(sql`${t.status} = 'pending'`),
-    index('messages_sent_by_user_id_idx').on(t.sentByUserId),
+    // Only our own sends have a sender; the index serves ON DELETE SET NULL when a user goes.
+    index('messages_sent_by_user_id_idx')
+      .on(t.sentByUserId)
+      .where(sql`${t.sentByUserId} is not null`),
+    // A message belongs to its chat, and so to the chat's session and company: one check per row
+    // instead of three, and a message can never name a session or company other than its chat's.
+    // Deleting a chat (and so a session or company) deletes its messages.
+    foreignKey({
+      name: 'messages_chat_fk',
+      columns: [t.chatId, t.sessionId, t.companyId],
+      foreignColumns: [chats.id, chats.sessionId, chats.companyId],
+    }).onDelete('cascade'),
   ],
 );
 
