@@ -12,7 +12,7 @@
  * API helpers use the same generated types as the console (web/src/api/schema.d.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -432,4 +432,75 @@ export async function registerViaUi(
 export async function signOutViaUi(page: Page): Promise<void> {
   await page.getByTestId('sign-out').click();
   await page.getByTestId('sign-in-form').waitFor();
+}
+
+// --- Admin screens: the signed-in account and screenshots -------------------------------------------
+
+/** The account the console signed in with (registered through the form), with its password. */
+export async function accountFromPage(page: Page, password: string): Promise<Account> {
+  const stored = await page.evaluate((key) => localStorage.getItem(key), AUTH_STORAGE_KEY);
+  if (!stored) {
+    throw new Error('the console is not signed in');
+  }
+  const { token, user, company } = JSON.parse(stored) as { token: string; user: User; company: Company };
+  return { token, user, company, email: user.email ?? '', password };
+}
+
+/** docs/screenshots/, where the browser tests keep the console's pictures (overwritten on each run). */
+export const SCREENSHOTS_DIR = join(import.meta.dirname, '..', 'docs', 'screenshots');
+
+/** Saves what the page shows (the viewport unless `fullPage`) as docs/screenshots/<name>. */
+export async function saveScreenshot(page: Page, name: string, options: { fullPage?: boolean } = {}) {
+  mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+  // No hover effect on whatever the pointer last clicked.
+  await page.mouse.move(0, 0);
+  await page.screenshot({
+    path: join(SCREENSHOTS_DIR, name),
+    animations: 'disabled',
+    caret: 'hide',
+    fullPage: options.fullPage ?? false,
+  });
+}
+
+// --- Inbox: access and sending through the API ------------------------------------------------------
+
+/** Takes a manager's rights on a session away. */
+export function revokeAccess(server: TestServer, adminToken: string, sessionId: string, managerId: string) {
+  return data(
+    apiClient(server, adminToken).DELETE('/api/whatsapp/sessions/{sessionId}/access/{managerId}', {
+      params: { path: { sessionId, managerId } },
+    }),
+    'revoke access',
+  );
+}
+
+/** Sends a text (optionally a reply) to a chat id or phone number, as the console does. */
+export function sendMessage(
+  server: TestServer,
+  token: string,
+  sessionId: string,
+  chatId: string,
+  message: string,
+  options: { quotedMessageId?: string; idempotencyKey?: string } = {},
+) {
+  return data(
+    apiClient(server, token).POST('/api/whatsapp/sessions/{sessionId}/chats/{chatId}/send', {
+      params: {
+        path: { sessionId, chatId },
+        header: options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {},
+      },
+      body: { message, ...(options.quotedMessageId ? { quotedMessageId: options.quotedMessageId } : {}) },
+    }),
+    'send message',
+  );
+}
+
+/** A chat's newest messages (newest first), through the API. */
+export function listMessages(server: TestServer, token: string, sessionId: string, chatId: string) {
+  return data(
+    apiClient(server, token).GET('/api/whatsapp/sessions/{sessionId}/chats/{chatId}/messages', {
+      params: { path: { sessionId, chatId }, query: { limit: 200 } },
+    }),
+    'list messages',
+  );
 }

@@ -5,6 +5,7 @@
  */
 import type { ReactNode } from 'react';
 
+import { AccessPage } from './admin/AccessPage';
 import { AuditPage } from './admin/AuditPage';
 import { ManagersPage } from './admin/ManagersPage';
 import { SessionsPage } from './admin/SessionsPage';
@@ -33,6 +34,11 @@ export const ROUTES: readonly RouteDef[] = [
     roles: ADMIN,
     nav: { id: 'sessions', label: 'nav.sessions', href: '/admin/sessions' },
     render: () => <SessionsPage />,
+  },
+  {
+    path: '/admin/sessions/:sessionId/access',
+    roles: ADMIN,
+    render: (p) => <AccessPage key={p.sessionId} sessionId={p.sessionId ?? ''} />,
   },
   {
     path: '/admin/managers',

@@ -1,8 +1,338 @@
-import { useI18n } from '../i18n/i18n';
-import { Placeholder } from '../ui/Placeholder';
+import { type FormEvent, useState } from 'react';
 
-/** Placeholder: to be replaced by the Admin screens. */
+import { api, type ApiError, unwrap, type User } from '../api/client';
+import { useApi } from '../api/use-api';
+import { useI18n } from '../i18n/i18n';
+import { ErrorBanner } from '../ui/ErrorBanner';
+import { Field } from '../ui/Field';
+import { asApiError, loadAllManagers, useFieldErrors } from './admin-api';
+import { ConfirmDialog, Modal } from './Modal';
+
+const EMPTY = { name: '', email: '', password: '' };
+type Form = typeof EMPTY;
+
+/**
+ * The company's managers: add one (name, email, password), edit a name, an email or reset the
+ * password, deactivate (their tokens and sockets stop at once) and reactivate.
+ */
 export function ManagersPage() {
+  const { t, formatDateTime } = useI18n();
+  const managers = useApi((signal) => loadAllManagers(signal), []);
+  const { data, setData } = managers;
+  const [editing, setEditing] = useState<User | null>(null);
+  const [deactivating, setDeactivating] = useState<User | null>(null);
+  const [rowError, setRowError] = useState<{ id: string; error: ApiError } | null>(null);
+
+  const replace = (user: User) =>
+    setData((list) => {
+      const current = list ?? [];
+      return current.some((m) => m.id === user.id)
+        ? current.map((m) => (m.id === user.id ? user : m))
+        : [...current, user];
+    });
+
+  const reactivate = async (manager: User) => {
+    setRowError(null);
+    try {
+      replace(
+        await unwrap(
+          api.PATCH('/api/managers/{managerId}', {
+            params: { path: { managerId: manager.id } },
+            body: { active: true },
+          }),
+        ),
+      );
+    } catch (err) {
+      setRowError({ id: manager.id, error: asApiError(err) });
+    }
+  };
+
+  const deactivate = async (manager: User) => {
+    replace(
+      await unwrap(api.DELETE('/api/managers/{managerId}', { params: { path: { managerId: manager.id } } })),
+    );
+  };
+
+  return (
+    <section className="page managers-page" data-testid="page-managers">
+      <header className="page-header">
+        <div>
+          <h1>{t('nav.managers')}</h1>
+          <p className="muted admin-lead">{t('managers.lead')}</p>
+        </div>
+      </header>
+
+      <CreateManager onCreated={replace} />
+
+      {managers.error ? <ErrorBanner error={managers.error} onRetry={managers.reload} /> : null}
+      {!data && managers.loading ? <p className="empty">{t('common.loading')}</p> : null}
+      {data && data.length === 0 ? (
+        <p className="empty" data-testid="managers-empty">
+          {t('managers.empty')}
+        </p>
+      ) : null}
+      {data && data.length > 0 ? (
+        <div className="card admin-table-card">
+          <div className="table-wrap">
+            <table className="admin-table" data-testid="managers-table">
+              <thead>
+                <tr>
+                  <th scope="col">{t('managers.col.name')}</th>
+                  <th scope="col">{t('managers.col.email')}</th>
+                  <th scope="col">{t('managers.col.status')}</th>
+                  <th scope="col">{t('managers.col.created')}</th>
+                  <th scope="col">
+                    <span className="visually-hidden">{t('managers.col.actions')}</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.map((manager) => (
+                  <tr
+                    key={manager.id}
+                    data-testid="manager-row"
+                    data-manager-id={manager.id}
+                    data-active={manager.active}
+                    className={manager.active ? undefined : 'managers-inactive'}
+                  >
+                    <td
+                      data-label={t('managers.col.name')}
+                      className="managers-name"
+                      data-testid="manager-name"
+                    >
+                      {manager.name}
+                    </td>
+                    <td
+                      data-label={t('managers.col.email')}
+                      className="admin-break managers-email"
+                      data-testid="manager-email"
+                    >
+                      {manager.email}
+                    </td>
+                    <td data-label={t('managers.col.status')} className="managers-status-cell">
+                      <span
+                        className="badge managers-status"
+                        data-active={manager.active}
+                        data-testid="manager-status"
+                      >
+                        {t(manager.active ? 'managers.status.active' : 'managers.status.inactive')}
+                      </span>
+                    </td>
+                    <td data-label={t('managers.col.created')} className="admin-nowrap managers-created">
+                      {formatDateTime(manager.createdAt)}
+                    </td>
+                    <td className="admin-row-actions">
+                      <button
+                        type="button"
+                        className="btn"
+                        onClick={() => setEditing(manager)}
+                        data-testid="manager-edit"
+                      >
+                        {t('managers.action.edit')}
+                      </button>
+                      {manager.active ? (
+                        <button
+                          type="button"
+                          className="btn btn-danger"
+                          onClick={() => setDeactivating(manager)}
+                          data-testid="manager-deactivate"
+                        >
+                          {t('managers.action.deactivate')}
+                        </button>
+                      ) : (
+                        <button
+                          type="button"
+                          className="btn"
+                          onClick={() => void reactivate(manager)}
+                          data-testid="manager-reactivate"
+                        >
+                          {t('managers.action.reactivate')}
+                        </button>
+                      )}
+                      {rowError?.id === manager.id ? <ErrorBanner error={rowError.error} /> : null}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </div>
+      ) : null}
+
+      {editing ? <EditManager manager={editing} onSaved={replace} onClose={() => setEditing(null)} /> : null}
+      {deactivating ? (
+        <ConfirmDialog
+          title={t('managers.confirmDeactivate.title', { name: deactivating.name })}
+          message={t('managers.confirmDeactivate.body')}
+          confirmLabel={t('managers.action.deactivate')}
+          onConfirm={() => deactivate(deactivating)}
+          onClose={() => setDeactivating(null)}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+/** The add form: stays filled in on an error, with the problems under their fields. */
+function CreateManager({ onCreated }: { onCreated: (user: User) => void }) {
   const { t } = useI18n();
-  return <Placeholder title={t('nav.managers')} testId="page-managers" />;
+  const fieldErrors = useFieldErrors();
+  const [values, setValues] = useState<Form>(EMPTY);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [added, setAdded] = useState<string | null>(null);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    setAdded(null);
+    try {
+      const user = await unwrap(api.POST('/api/managers', { body: values }));
+      setValues(EMPTY);
+      setAdded(user.name);
+      onCreated(user);
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const fields = error ? fieldErrors(error) : {};
+  const bind = (name: keyof Form) => ({
+    name,
+    value: values[name],
+    error: fields[name],
+    onChange: (e: { target: { value: string } }) => setValues((v) => ({ ...v, [name]: e.target.value })),
+  });
+  const unexplained = error && Object.keys(fields).length === 0;
+  return (
+    <form
+      className="card managers-create"
+      onSubmit={(e) => void submit(e)}
+      noValidate
+      data-testid="manager-create-form"
+    >
+      <h2 className="admin-card-title">{t('managers.create.title')}</h2>
+      <div className="managers-create-fields">
+        <Field label={t('managers.field.name')} autoComplete="off" required {...bind('name')} />
+        <Field
+          label={t('managers.field.email')}
+          type="email"
+          autoComplete="off"
+          required
+          {...bind('email')}
+        />
+        <Field
+          label={t('managers.field.password')}
+          type="password"
+          autoComplete="new-password"
+          hint={t('auth.field.passwordHint')}
+          required
+          {...bind('password')}
+        />
+      </div>
+      {unexplained ? <ErrorBanner error={error} /> : null}
+      <div className="managers-create-actions">
+        <button type="submit" className="btn btn-primary" disabled={busy} data-testid="manager-create-submit">
+          {t('managers.create.submit')}
+        </button>
+        {added ? (
+          <span className="managers-added" role="status" data-testid="manager-created">
+            {t('managers.create.done', { name: added })}
+          </span>
+        ) : null}
+      </div>
+    </form>
+  );
+}
+
+/** Edit a manager: only the fields that changed are sent; a blank password keeps the current one. */
+function EditManager({
+  manager,
+  onSaved,
+  onClose,
+}: {
+  manager: User;
+  onSaved: (user: User) => void;
+  onClose: () => void;
+}) {
+  const { t } = useI18n();
+  const fieldErrors = useFieldErrors();
+  const [values, setValues] = useState<Form>({
+    name: manager.name,
+    email: manager.email ?? '',
+    password: '',
+  });
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const body = {
+      ...(values.name.trim() !== manager.name ? { name: values.name } : {}),
+      ...(values.email.trim().toLowerCase() !== (manager.email ?? '') ? { email: values.email } : {}),
+      ...(values.password !== '' ? { password: values.password } : {}),
+    };
+    if (Object.keys(body).length === 0) {
+      onClose();
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const user = await unwrap(
+        api.PATCH('/api/managers/{managerId}', { params: { path: { managerId: manager.id } }, body }),
+      );
+      onSaved(user);
+      onClose();
+    } catch (err) {
+      setError(asApiError(err));
+      setBusy(false);
+    }
+  };
+
+  const fields = error ? fieldErrors(error) : {};
+  const bind = (name: keyof Form) => ({
+    name,
+    value: values[name],
+    error: fields[name],
+    onChange: (e: { target: { value: string } }) => setValues((v) => ({ ...v, [name]: e.target.value })),
+  });
+  const unexplained = error && Object.keys(fields).length === 0;
+  return (
+    <Modal
+      title={t('managers.edit.title', { name: manager.name })}
+      onClose={onClose}
+      testId="manager-edit-dialog"
+    >
+      <form className="form" onSubmit={(e) => void submit(e)} noValidate data-testid="manager-edit-form">
+        <Field label={t('managers.field.name')} autoComplete="off" required {...bind('name')} />
+        <Field
+          label={t('managers.field.email')}
+          type="email"
+          autoComplete="off"
+          required
+          {...bind('email')}
+        />
+        <Field
+          label={t('managers.field.newPassword')}
+          type="password"
+          autoComplete="new-password"
+          hint={t('managers.edit.passwordHint')}
+          {...bind('password')}
+        />
+        {unexplained ? <ErrorBanner error={error} /> : null}
+        <div className="admin-dialog-actions">
+          <button type="button" className="btn" onClick={onClose} data-testid="manager-edit-cancel">
+            {t('common.cancel')}
+          </button>
+          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="manager-edit-submit">
+            {t('common.save')}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
 }
