@@ -209,7 +209,8 @@ describe('the inbox', () => {
 
     // The admin takes the number away: it leaves the manager's screen without a reload.
     await revokeAccess(server, t.admin.token, t.session.id, t.manager.user.id);
-    await page.getByTestId(`inbox-session-${t.session.id}`).waitFor({ state: 'detached', timeout: 20_000 });
+    // whatsapp:access_changed takes it away live: no reload, no focus change, no poll.
+    await page.getByTestId(`inbox-session-${t.session.id}`).waitFor({ state: 'detached', timeout: 3_000 });
     await page.getByTestId('inbox-session-unavailable').waitFor();
     expect(await page.getByTestId('composer').count()).toBe(0);
     expect(await page.getByTestId('chat-item').count()).toBe(0);

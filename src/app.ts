@@ -63,6 +63,7 @@ Each socket hears only what its user may see, recomputed the moment access chang
 | whatsapp:disconnected | admins; managers with access | {sessionId, reason, loggedOut} |
 | whatsapp:session_status | admins; managers with access | {sessionId, status} |
 | whatsapp:history_progress | admins | {sessionId, progress, chats, messages} |
+| whatsapp:access_changed | the manager concerned | {sessionId, rights} (rights null when revoked) |
 | realtime:connected | the connecting socket | {recovered} |
 `;
 
@@ -109,7 +110,9 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<A
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
+        // The console shows media it fetched with its token as blob: URLs.
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        mediaSrc: ["'self'", 'blob:'],
         styleSrc: ["'self'", "'unsafe-inline'"],
         scriptSrc: ["'self'"],
         connectSrc: ["'self'", 'ws:', 'wss:'],

@@ -254,6 +254,44 @@ describe('who hears what', () => {
     }
   });
 
+  it('tells a manager at once when their rights on a session change, and no one else', async () => {
+    const company = await givenCompany(app);
+    const stranger = await givenCompany(app);
+    const manager = await givenManager(app, company, 'Granted');
+    const colleague = await givenManager(app, company, 'Colleague');
+    const session = await createSession(company);
+
+    const managerSocket = await connected(app, manager.token);
+    const colleagueSocket = await connected(app, colleague.token);
+    const admin = await connected(app, company.token);
+    const strangerSocket = await connected(app, stranger.token);
+
+    await grant(company, session.id, manager.user.id, FULL);
+    expect(await managerSocket.next('whatsapp:access_changed', about(session.id))).toEqual({
+      sessionId: session.id,
+      rights: FULL,
+    });
+    const revoke = await call(
+      app,
+      'DELETE',
+      `/api/whatsapp/sessions/${session.id}/access/${manager.user.id}`,
+      {
+        token: company.token,
+      },
+    );
+    expect(revoke.status).toBe(200);
+    expect(
+      await managerSocket.next(
+        'whatsapp:access_changed',
+        (p) => p.sessionId === session.id && p.rights === null,
+      ),
+    ).toEqual({ sessionId: session.id, rights: null });
+    await settle();
+    for (const client of [colleagueSocket, admin, strangerSocket]) {
+      expect(client.heard('whatsapp:access_changed')).toEqual([]);
+    }
+  });
+
   it('sends disconnected (logged out) to admins and managers with access', async () => {
     const company = await givenCompany(app);
     const stranger = await givenCompany(app);

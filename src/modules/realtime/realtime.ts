@@ -226,6 +226,7 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
       const sockets = io.in(rooms.user(userId));
       sockets.socketsLeave([rooms.readers(sessionId), rooms.members(sessionId)]);
       sockets.socketsJoin(sessionRooms(sessionId, rights));
+      io.to(rooms.user(userId)).emit('whatsapp:access_changed', { sessionId, rights });
       // Connected sockets now hold the current rooms: they may recover later; only those away now may not.
       for (const id of io.of('/').adapter.rooms.get(rooms.user(userId)) ?? []) {
         const socket = io.of('/').sockets.get(id);

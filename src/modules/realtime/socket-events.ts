@@ -1,4 +1,5 @@
 import type { Actor } from '../../shared/actor.js';
+import type { Rights } from '../access/access.repository.js';
 import type { MessageStatus } from '../chats/messages.table.js';
 import type { ChatDto, MessageDto } from '../chats/presenters.js';
 import type { SessionStatus } from '../sessions/session-status.js';
@@ -48,6 +49,12 @@ export interface ServerToClientEvents {
   'whatsapp:chat_updated': (payload: { sessionId: string; chat: ChatDto }) => void;
   /** admins; managers with canRead: a message was edited or deleted for everyone by its sender */
   'whatsapp:message_updated': (payload: { sessionId: string; chatId: string; message: MessageDto }) => void;
+  /**
+   * the manager whose rights on a session changed (all their sockets): the new rights, or null when
+   * access was revoked. By the time it arrives, the socket already hears the session's events or no
+   * longer does, so a client can drop the session from view, or load it, at once.
+   */
+  'whatsapp:access_changed': (payload: { sessionId: string; rights: Rights | null }) => void;
   /**
    * this socket only, on every connection (fresh or recovered). It is not about a session, so it has
    * no `sessionId`. Being a broadcast, it gives the client a recovery offset at once, so even a client

@@ -5,34 +5,23 @@ import { useSocketEvent } from '../api/realtime';
 import { useApi } from '../api/use-api';
 
 /**
- * How often the session list is re-read while the page is visible. The server moves a manager's
- * sockets out of a session's rooms when access is granted or revoked but tells the client nothing
- * (there is no access event), so a change of rights is found by asking again: on this timer, when
- * the window regains focus, and at once after any 403/404 in a session (`reload`).
+ * The sessions the user may see, with their rights, kept current: status events patch them, a
+ * change of rights (`whatsapp:access_changed`) patches or removes one at once, and the list is read
+ * again when the window comes back into view.
  */
-export const SESSIONS_POLL_MS = 10_000;
-
-/** The sessions the user may see, with their rights, kept current. */
 export function useInboxSessions() {
   const sessions = useApi((signal) => unwrap(api.GET('/api/whatsapp/sessions', { signal })), []);
   const { reload, setData } = sessions;
 
   useEffect(() => {
-    const visible = () => document.visibilityState === 'visible';
-    const timer = setInterval(() => {
-      if (visible()) {
-        reload();
-      }
-    }, SESSIONS_POLL_MS);
     const onVisible = () => {
-      if (visible()) {
+      if (document.visibilityState === 'visible') {
         reload();
       }
     };
     window.addEventListener('focus', reload);
     document.addEventListener('visibilitychange', onVisible);
     return () => {
-      clearInterval(timer);
       window.removeEventListener('focus', reload);
       document.removeEventListener('visibilitychange', onVisible);
     };
@@ -51,6 +40,14 @@ export function useInboxSessions() {
     setData((list) => (list ?? []).map((s) => (s.id === sessionId ? { ...s, ...change } : s)));
   };
 
+  useSocketEvent('whatsapp:access_changed', ({ sessionId, rights }) => {
+    if (rights === null) {
+      // Revoked: the session leaves the view now, not at the next read.
+      setData((list) => (list ?? []).filter((s) => s.id !== sessionId));
+      return;
+    }
+    patch(sessionId, { rights });
+  });
   useSocketEvent('whatsapp:session_status', (p) => patch(p.sessionId, { status: p.status }));
   useSocketEvent('whatsapp:ready', (p) =>
     patch(p.sessionId, { status: 'ready', phoneNumber: p.phoneNumber, displayName: p.displayName }),
