@@ -59,7 +59,7 @@ let phoneCounter = 0;
 
 /** A company with a linked number and a manager holding `rights` on it. */
 async function team(rights: Partial<Rights>, name = 'Sales'): Promise<Team> {
-  const admin = await registerCompany(server);
+  const admin = await registerCompany(server, { companyName: 'Northwind Trading' });
   phoneCounter += 1;
   const session = await connectedSession(server, admin.token, {
     name,
