@@ -50,7 +50,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-function rssOf(pid: number): number {
+/** Resident set size of a process, in MiB, from /proc. */
+export function rssOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
   if (!kb) {
@@ -92,7 +93,9 @@ export async function startServer(
   }
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-bench-data-'));
-  const child = spawn(process.execPath, [MAIN], {
+  // To profile the server under a scenario: BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { and, eq, lt } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 
 import type { Db, DbOrTx } from '../db/client.js';
 import { BadRequestError, UnprocessableError } from './errors.js';
@@ -39,18 +39,22 @@ export interface StoredResponse<T> {
  * effect, so either both exist or neither; a retry finds the record and gets the same response.
  */
 export function createIdempotencyStore(db: Db) {
+  // Every keyed send looks its key up first, so the lookup is prepared once.
+  const findRecord = db
+    .select()
+    .from(idempotencyKeys)
+    .where(
+      and(
+        eq(idempotencyKeys.userId, sql.placeholder('userId')),
+        eq(idempotencyKeys.key, sql.placeholder('key')),
+      ),
+    )
+    .prepare('idempotency_find');
+
   return {
     /** The stored response for this key, or null; 422 if the key was used for another request. */
-    async replay<T>(
-      userId: string,
-      key: string,
-      print: string,
-      tx: DbOrTx = db,
-    ): Promise<StoredResponse<T> | null> {
-      const [row] = await tx
-        .select()
-        .from(idempotencyKeys)
-        .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
+    async replay<T>(userId: string, key: string, print: string): Promise<StoredResponse<T> | null> {
+      const [row] = await findRecord.execute({ userId, key });
       if (!row) {
         return null;
       }

@@ -1,3 +1,4 @@
+import { type Column, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 
 import type { Pagination } from './envelope.js';
@@ -68,6 +69,24 @@ export function decodeCursor(cursor: string, kind: CursorKind): CursorPosition {
 
 export function offsetOf(query: PageQuery): number {
   return (query.page - 1) * query.limit;
+}
+
+/**
+ * The rows after `position` in a newest-first walk on (time, id): `(time, id) < (k, id)`. A row
+ * comparison is what PostgreSQL turns into an index bound on (…, time DESC, id DESC), so the scan
+ * starts at the cursor and a deep page costs what the first does; the equivalent
+ * `time < k OR (time = k AND id < id)` is only a filter, which reads every newer row first.
+ * `k` and `id` are the cursor's values, or placeholders of a prepared statement (the ISO time and
+ * the id are then given at execution).
+ */
+export function olderThan(
+  time: Column,
+  id: Column,
+  position: { k: string | Placeholder; id: string | Placeholder },
+): SQL {
+  const k = typeof position.k === 'string' ? sql.param(new Date(position.k), time) : position.k;
+  const last = typeof position.id === 'string' ? sql.param(position.id, id) : position.id;
+  return sql`(${time}, ${id}) < (${k}, ${last})`;
 }
 
 /**

@@ -75,6 +75,8 @@ describe('rights on open sockets', () => {
     await admin.next('whatsapp:ready', about(otherSession));
 
     await revoke(company, session, manager.user.id);
+    // The manager is told, and after that hears nothing more of the session.
+    await managerSocket.next('whatsapp:access_changed', (p) => p.sessionId === session && p.rights === null);
     const mark = managerSocket.events.length;
     await logOutFromPhone(company, session);
     await admin.next('whatsapp:disconnected', about(session));

@@ -53,8 +53,10 @@ describe('a server restart', () => {
     });
     expect(again.body.data).toHaveLength(1);
 
-    const waitingQr = await call(app, 'GET', `/api/whatsapp/sessions/${waiting.id}/qr`, {
-      token: company.token,
+    // The unfinished link starts over after the restart: a fresh QR, once its engine has one.
+    const waitingQr = await waitFor('a fresh QR for the unfinished link', async () => {
+      const res = await call(app, 'GET', `/api/whatsapp/sessions/${waiting.id}/qr`, { token: company.token });
+      return res.body.data.status === 'qr' ? res : null;
     });
     expect(waitingQr.body.data.status).toBe('qr');
     expect(waitingQr.body.data.qrCode).toMatch(/^data:image\/png;base64,/);

@@ -1,8 +1,9 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 
 import type { Db, DbOrTx } from '../../db/client.js';
 import { excluded } from '../../db/sql.js';
 import { users } from '../companies/users.table.js';
+import { type SessionRow, whatsappSessions } from '../sessions/sessions.table.js';
 import { type AccessRow, sessionAccess } from './access.table.js';
 
 export interface Rights {
@@ -20,6 +21,34 @@ const grantOf = (companyId: string, sessionId: string, userId: string) =>
   );
 
 export function createAccessRepository(db: Db) {
+  // Runs on every request, so it is prepared once: no query building in JS, and on PostgreSQL a
+  // named statement that each connection parses and plans once.
+  const sessionWithGrant = db
+    .select({
+      session: whatsappSessions,
+      grant: {
+        canRead: sessionAccess.canRead,
+        canWrite: sessionAccess.canWrite,
+        canManageChats: sessionAccess.canManageChats,
+      },
+    })
+    .from(whatsappSessions)
+    .leftJoin(
+      sessionAccess,
+      and(
+        eq(sessionAccess.sessionId, whatsappSessions.id),
+        eq(sessionAccess.companyId, whatsappSessions.companyId),
+        eq(sessionAccess.userId, sql.placeholder('userId')),
+      ),
+    )
+    .where(
+      and(
+        eq(whatsappSessions.companyId, sql.placeholder('companyId')),
+        eq(whatsappSessions.id, sql.placeholder('sessionId')),
+      ),
+    )
+    .prepare('access_session_with_grant');
+
   return {
     async find(
       companyId: string,
@@ -31,6 +60,19 @@ export function createAccessRepository(db: Db) {
         .select()
         .from(sessionAccess)
         .where(grantOf(companyId, sessionId, userId));
+      return row;
+    },
+
+    /**
+     * The company's session and the user's grant on it (null when none), in one statement: the
+     * rights check of every request. Undefined when the company has no such session.
+     */
+    async sessionWithGrant(
+      companyId: string,
+      sessionId: string,
+      userId: string,
+    ): Promise<{ session: SessionRow; grant: Rights | null } | undefined> {
+      const [row] = await sessionWithGrant.execute({ companyId, sessionId, userId });
       return row;
     },
 

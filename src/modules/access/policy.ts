@@ -33,19 +33,9 @@ export function sessionNotFound(sessionId: string) {
  * company without the right is 403. Admins hold every right on their company's sessions.
  */
 export function createAccessPolicy(deps: {
-  sessions: Pick<SessionsRepository, 'find' | 'list'>;
-  access: Pick<AccessRepository, 'find' | 'listForUser'>;
+  sessions: Pick<SessionsRepository, 'list'>;
+  access: Pick<AccessRepository, 'sessionWithGrant' | 'listForUser'>;
 }) {
-  const rightsOn = async (actor: Actor, sessionId: string): Promise<Rights> => {
-    if (actor.role === 'admin') {
-      return ALL_RIGHTS;
-    }
-    const grant = await deps.access.find(actor.companyId, sessionId, actor.userId);
-    return grant
-      ? { canRead: grant.canRead, canWrite: grant.canWrite, canManageChats: grant.canManageChats }
-      : NO_RIGHTS;
-  };
-
   return {
     /** Loads the session for the actor and checks the right; services call this on their first line. */
     async require(
@@ -53,11 +43,13 @@ export function createAccessPolicy(deps: {
       sessionId: string,
       right: Right,
     ): Promise<{ session: SessionRow; rights: Rights }> {
-      const session = await deps.sessions.find(actor.companyId, sessionId);
-      if (!session) {
+      // One statement: the session within the actor's company, with the actor's grant beside it.
+      const found = await deps.access.sessionWithGrant(actor.companyId, sessionId, actor.userId);
+      if (!found) {
         throw sessionNotFound(sessionId);
       }
-      const rights = await rightsOn(actor, sessionId);
+      const { session } = found;
+      const rights = actor.role === 'admin' ? ALL_RIGHTS : (found.grant ?? NO_RIGHTS);
       if (!allows(rights, right)) {
         throw new ForbiddenError(
           'NO_ACCESS',

@@ -1,3 +1,5 @@
+import { decodeJwt } from 'jose';
+
 import type { EventBus } from '../../events/event-bus.js';
 import type { Authenticate } from '../../http/auth.js';
 import { UnauthorizedError } from '../../http/errors.js';
@@ -66,7 +68,16 @@ export function createAuthenticator(deps: {
     return user;
   };
 
-  return async (token) => {
+  // A token that verified stays valid until it expires: its claims are kept (at most a minute, as
+  // users are) so that a client's every request does not pay for the signature check again.
+  const verified = new Map<string, { claims: TokenClaims; until: number }>();
+
+  const verify = async (token: string): Promise<TokenClaims> => {
+    const t = now();
+    const known = verified.get(token);
+    if (known && t < known.until) {
+      return known.claims;
+    }
     let claims: TokenClaims;
     try {
       claims = await deps.tokens.verify(token);
@@ -76,6 +87,18 @@ export function createAuthenticator(deps: {
       }
       throw err;
     }
+    const { exp } = decodeJwt(token);
+    if (typeof exp === 'number') {
+      if (verified.size >= CACHE_MAX) {
+        verified.clear();
+      }
+      verified.set(token, { claims, until: Math.min(exp * 1000, t + CACHE_TTL_MS) });
+    }
+    return claims;
+  };
+
+  return async (token) => {
+    const claims = await verify(token);
     const user = await lookup(claims);
     // An own token must carry the user's current version: deactivation and new passwords end old ones for good.
     if (!user?.active || (claims.source === 'own' && claims.tokenVersion !== user.tokenVersion)) {

@@ -1,8 +1,9 @@
-import { and, desc, eq, ilike, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, ilike, or, sql } from 'drizzle-orm';
 
+import { rowsOf } from '../../db/bulk.js';
 import type { Db, DbOrTx } from '../../db/client.js';
 import type { CursorPosition, PageQuery } from '../../http/pagination.js';
-import { offsetOf } from '../../http/pagination.js';
+import { offsetOf, olderThan } from '../../http/pagination.js';
 import { type ChatRow, chats } from './chats.table.js';
 
 export interface ChatIdentity {
@@ -26,6 +27,61 @@ function likePattern(text: string): string {
 }
 
 export function createChatsRepository(db: Db) {
+  // Every request about one chat starts by finding it, so these are prepared once: no query
+  // building in JS, and on PostgreSQL named statements each connection parses and plans once.
+  const inSession = and(
+    eq(chats.companyId, sql.placeholder('companyId')),
+    eq(chats.sessionId, sql.placeholder('sessionId')),
+  );
+  const findById = db
+    .select()
+    .from(chats)
+    .where(and(inSession, eq(chats.id, sql.placeholder('chatId'))))
+    .prepare('chats_find');
+  const findByWaId = db
+    .select()
+    .from(chats)
+    .where(
+      and(inSession, or(eq(chats.waChatId, sql.placeholder('waId')), eq(chats.lid, sql.placeholder('waId')))),
+    )
+    .limit(1)
+    .prepare('chats_find_by_wa_id');
+  // The chat list in each of its shapes (search or not, cursor or not), built once. Unnamed on the
+  // server: each execution is planned for its own values, as a search or a deep cursor deserves.
+  const listStatement = (withSearch: boolean, withCursor: boolean) => {
+    const pattern = sql.placeholder('pattern');
+    return db
+      .select()
+      .from(chats)
+      .where(
+        and(
+          inSession,
+          eq(chats.archived, sql.placeholder('archived')),
+          withSearch
+            ? or(
+                ilike(chats.name, pattern),
+                ilike(chats.phoneNumber, pattern),
+                ilike(chats.waChatId, pattern),
+              )
+            : undefined,
+          withCursor
+            ? olderThan(chats.lastActivityAt, chats.id, {
+                k: sql.placeholder('afterTime'),
+                id: sql.placeholder('afterId'),
+              })
+            : undefined,
+        ),
+      )
+      .orderBy(desc(chats.lastActivityAt), desc(chats.id))
+      .limit(sql.placeholder('limit'))
+      .offset(sql.placeholder('offset'))
+      .prepare('');
+  };
+  const listStatements = {
+    all: { first: listStatement(false, false), after: listStatement(false, true) },
+    search: { first: listStatement(true, false), after: listStatement(true, true) },
+  };
+
   return {
     /**
      * Finds or creates the chats of a batch in one statement and returns them all. A name we did
@@ -64,37 +120,14 @@ export function createChatsRepository(db: Db) {
         .returning();
     },
 
-    async find(
-      companyId: string,
-      sessionId: string,
-      chatId: string,
-      tx: DbOrTx = db,
-    ): Promise<ChatRow | undefined> {
-      const [row] = await tx
-        .select()
-        .from(chats)
-        .where(and(eq(chats.companyId, companyId), eq(chats.sessionId, sessionId), eq(chats.id, chatId)));
+    async find(companyId: string, sessionId: string, chatId: string): Promise<ChatRow | undefined> {
+      const [row] = await findById.execute({ companyId, sessionId, chatId });
       return row;
     },
 
     /** By WhatsApp id in either stored form (phone id or hidden id). */
-    async findByWaId(
-      companyId: string,
-      sessionId: string,
-      waId: string,
-      tx: DbOrTx = db,
-    ): Promise<ChatRow | undefined> {
-      const [row] = await tx
-        .select()
-        .from(chats)
-        .where(
-          and(
-            eq(chats.companyId, companyId),
-            eq(chats.sessionId, sessionId),
-            or(eq(chats.waChatId, waId), eq(chats.lid, waId)),
-          ),
-        )
-        .limit(1);
+    async findByWaId(companyId: string, sessionId: string, waId: string): Promise<ChatRow | undefined> {
+      const [row] = await findByWaId.execute({ companyId, sessionId, waId });
       return row;
     },
 
@@ -109,30 +142,17 @@ export function createChatsRepository(db: Db) {
       query: PageQuery,
       after: CursorPosition | null,
     ): Promise<ChatRow[]> {
-      const conditions = [
-        eq(chats.companyId, companyId),
-        eq(chats.sessionId, sessionId),
-        eq(chats.archived, filter.archived),
-      ];
-      if (filter.search) {
-        const pattern = likePattern(filter.search);
-        conditions.push(
-          or(ilike(chats.name, pattern), ilike(chats.phoneNumber, pattern), ilike(chats.waChatId, pattern))!,
-        );
-      }
-      if (after && typeof after.k === 'string') {
-        const at = new Date(after.k);
-        conditions.push(
-          or(lt(chats.lastActivityAt, at), and(eq(chats.lastActivityAt, at), lt(chats.id, after.id)))!,
-        );
-      }
-      return db
-        .select()
-        .from(chats)
-        .where(and(...conditions))
-        .orderBy(desc(chats.lastActivityAt), desc(chats.id))
-        .limit(query.limit + 1)
-        .offset(after ? 0 : offsetOf(query));
+      const cursor = after && typeof after.k === 'string' ? { afterTime: after.k, afterId: after.id } : null;
+      const statement = listStatements[filter.search ? 'search' : 'all'][cursor ? 'after' : 'first'];
+      return statement.execute({
+        companyId,
+        sessionId,
+        archived: filter.archived,
+        pattern: filter.search ? likePattern(filter.search) : undefined,
+        ...cursor,
+        limit: query.limit + 1,
+        offset: after ? 0 : offsetOf(query),
+      });
     },
 
     async update(companyId: string, sessionId: string, chatId: string, patch: ChatPatch, tx: DbOrTx = db) {
@@ -183,10 +203,9 @@ export function createChatsRepository(db: Db) {
           updated_at = now()
         from (values ${rows}) as v(chat_id, message_id, body, type, from_me, at, unread)
         where c.id = v.chat_id
-        returning c.id
+        returning c.*
       `);
-      const ids = (result as { rows: { id: string }[] }).rows.map((r) => r.id);
-      return ids.length > 0 ? tx.select().from(chats).where(inArray(chats.id, ids)) : [];
+      return rowsOf(chats, result);
     },
   };
 }

@@ -1,9 +1,9 @@
-import { and, asc, desc, eq, inArray, lt, or } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 
 import { insertUnnest } from '../../db/bulk.js';
 import type { Db, DbOrTx } from '../../db/client.js';
 import type { CursorPosition, PageQuery } from '../../http/pagination.js';
-import { offsetOf } from '../../http/pagination.js';
+import { offsetOf, olderThan } from '../../http/pagination.js';
 import type { DeliveryStatus, MessageChange } from '../engine/engine.js';
 import { type MessageRow, messages, type MessageStatus } from './messages.table.js';
 
@@ -28,6 +28,29 @@ function replaceable(status: DeliveryStatus): MessageStatus[] {
 }
 
 export function createMessagesRepository(db: Db) {
+  // Prepared once per database; unnamed on the server, so each run is planned for its own values.
+  const listStatement = (withCursor: boolean) =>
+    db
+      .select()
+      .from(messages)
+      .where(
+        and(
+          eq(messages.companyId, sql.placeholder('companyId')),
+          eq(messages.chatId, sql.placeholder('chatId')),
+          withCursor
+            ? olderThan(messages.timestamp, messages.id, {
+                k: sql.placeholder('afterTime'),
+                id: sql.placeholder('afterId'),
+              })
+            : undefined,
+        ),
+      )
+      .orderBy(desc(messages.timestamp), desc(messages.id))
+      .limit(sql.placeholder('limit'))
+      .offset(sql.placeholder('offset'))
+      .prepare('');
+  const listStatements = { first: listStatement(false), after: listStatement(true) };
+
   return {
     /**
      * Inserts what is new in one statement; a message already stored (same session and WhatsApp id)
@@ -68,31 +91,21 @@ export function createMessagesRepository(db: Db) {
       return row?.body ?? null;
     },
 
-    /** Newest first, keyset on (timestamp, id) over messages_chat_list_idx. */
+    /**
+     * Newest first, keyset on (timestamp, id) over messages_chat_list_idx: the cursor is a row
+     * comparison the index bounds, so a page deep in a long chat costs what the first one does.
+     */
     async list(
       companyId: string,
       chatId: string,
       query: PageQuery,
       after: CursorPosition | null,
     ): Promise<MessageRow[]> {
-      const scope = and(eq(messages.companyId, companyId), eq(messages.chatId, chatId));
-      const where =
-        after && typeof after.k === 'string'
-          ? and(
-              scope,
-              or(
-                lt(messages.timestamp, new Date(after.k)),
-                and(eq(messages.timestamp, new Date(after.k)), lt(messages.id, after.id)),
-              ),
-            )
-          : scope;
-      return db
-        .select()
-        .from(messages)
-        .where(where)
-        .orderBy(desc(messages.timestamp), desc(messages.id))
-        .limit(query.limit + 1)
-        .offset(after ? 0 : offsetOf(query));
+      const cursor = after && typeof after.k === 'string' ? { afterTime: after.k, afterId: after.id } : null;
+      const page = { companyId, chatId, limit: query.limit + 1, offset: after ? 0 : offsetOf(query) };
+      return cursor
+        ? listStatements.after.execute({ ...page, ...cursor })
+        : listStatements.first.execute(page);
     },
 
     /**
@@ -122,34 +135,6 @@ export function createMessagesRepository(db: Db) {
         }
       }
       return changed;
-    },
-
-    /** The oldest pending send of the session, due or not (the head of its queue). */
-    async headOfQueue(sessionId: string): Promise<MessageRow | undefined> {
-      const [row] = await db
-        .select()
-        .from(messages)
-        .where(and(eq(messages.sessionId, sessionId), eq(messages.status, 'pending')))
-        .orderBy(asc(messages.id))
-        .limit(1);
-      return row;
-    },
-
-    /**
-     * WhatsApp accepted the message. A status report may have overtaken the send call (the echo
-     * of our own message can arrive first), in which case the message is already further along.
-     */
-    async markSent(messageId: string): Promise<MessageRow | undefined> {
-      const [row] = await db
-        .update(messages)
-        .set({ status: 'sent', error: null, nextAttemptAt: null })
-        .where(and(eq(messages.id, messageId), eq(messages.status, 'pending')))
-        .returning();
-      if (row) {
-        return row;
-      }
-      const [current] = await db.select().from(messages).where(eq(messages.id, messageId));
-      return current;
     },
 
     async markFailed(messageId: string, error: string): Promise<MessageRow | undefined> {

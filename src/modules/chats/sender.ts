@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 
 import type { Db } from '../../db/client.js';
@@ -44,6 +44,13 @@ export function createPacer(policy: Pick<SendPolicy, 'perMinute' | 'burst'>, now
   };
 }
 
+/**
+ * How many queued messages the sender reads at once (it still sends and marks them one by one),
+ * and for how long what it read is used before the queue is read again (a chat may have merged).
+ */
+const QUEUE_BATCH = 100;
+const QUEUE_FRESH_MS = 1_000;
+
 /** A send WhatsApp has not acknowledged by then is retried (with the same id, so never doubled). */
 const SEND_TIMEOUT_MS = 30_000;
 
@@ -65,6 +72,10 @@ interface Worker {
   again: boolean;
   timer: NodeJS.Timeout | undefined;
   pacer: ReturnType<typeof createPacer>;
+  /** Sent by the engine, not yet marked sent in the database. */
+  toMark: MessageRow[];
+  /** Marks in progress; the next batch waits for them. */
+  marking: Promise<void> | undefined;
 }
 
 /**
@@ -85,11 +96,29 @@ export function createSender(deps: {
   const now = deps.now ?? Date.now;
   const workers = new Map<string, Worker>();
   let stopped = false;
+  // The head of a session's queue, oldest first, with the chat each message goes to: one statement
+  // per QUEUE_BATCH messages instead of two per message.
+  const nextInQueue = deps.db
+    .select({ message: messages, to: chats.waChatId })
+    .from(messages)
+    .innerJoin(chats, eq(chats.id, messages.chatId))
+    .where(and(eq(messages.sessionId, sql.placeholder('sessionId')), eq(messages.status, 'pending')))
+    .orderBy(asc(messages.id))
+    .limit(QUEUE_BATCH)
+    .prepare('sender_next_in_queue');
 
   const workerFor = (ref: SessionRef): Worker => {
     let worker = workers.get(ref.sessionId);
     if (!worker) {
-      worker = { ref, running: false, again: false, timer: undefined, pacer: createPacer(deps.policy, now) };
+      worker = {
+        ref,
+        running: false,
+        again: false,
+        timer: undefined,
+        pacer: createPacer(deps.policy, now),
+        toMark: [],
+        marking: undefined,
+      };
       workers.set(ref.sessionId, worker);
     }
     return worker;
@@ -115,17 +144,8 @@ export function createSender(deps: {
     });
   };
 
-  /** Sends one message; returns false when the worker should stop for now. */
-  const sendOne = async (worker: Worker, message: MessageRow): Promise<boolean> => {
-    const log = deps.log.child({
-      companyId: message.companyId,
-      sessionId: message.sessionId,
-      messageId: message.id,
-    });
-    const [chat] = await deps.db
-      .select({ waChatId: chats.waChatId })
-      .from(chats)
-      .where(eq(chats.id, message.chatId));
+  /** Sends one message to `to` (its chat); returns false when the worker should stop for now. */
+  const sendOne = async (worker: Worker, message: MessageRow, to: string): Promise<boolean> => {
     const [quoted] = message.quotedWaMessageId
       ? await deps.db
           .select({ waMessageId: messages.waMessageId, fromMe: messages.fromMe, body: messages.body })
@@ -137,13 +157,10 @@ export function createSender(deps: {
             ),
           )
       : [];
-    if (!chat) {
-      return true; // the chat was deleted (with its messages) meanwhile
-    }
     try {
       await withTimeout(
         deps.supervisor.readyEngine(message.sessionId).sendText({
-          to: chat.waChatId,
+          to,
           text: message.body ?? '',
           waMessageId: message.waMessageId,
           quoted: quoted ?? null,
@@ -154,6 +171,13 @@ export function createSender(deps: {
       const transient = !(err instanceof EngineError) || err.transient;
       const reason = err instanceof Error ? err.message : 'send failed';
       const attempts = message.attempts + 1;
+      const log = deps.log.child({
+        companyId: message.companyId,
+        sessionId: message.sessionId,
+        messageId: message.id,
+      });
+      // The messages sent before this one reach their status first.
+      await worker.marking;
       if (!transient || attempts >= deps.policy.maxAttempts) {
         log.warn({ attempts, reason }, 'message failed');
         const failed = await deps.messages.markFailed(message.id, reason);
@@ -168,37 +192,113 @@ export function createSender(deps: {
       wakeAfter(worker, delay);
       return false;
     }
-    const sent = await deps.messages.markSent(message.id);
-    log.info({ waMessageId: message.waMessageId }, 'message sent');
-    if (sent) {
-      emitOutcome(sent);
-    }
+    markSoon(worker, message);
     return true;
   };
 
+  /**
+   * Marks sent messages without holding up the next send: whatever the engine took while a mark
+   * was in progress is marked by the next statement, so a fast network costs one statement per
+   * batch and a slow one (each send taking longer than a mark) still sees each message marked at once.
+   */
+  const markSoon = (worker: Worker, message: MessageRow) => {
+    worker.toMark.push(message);
+    worker.marking ??= markAll(worker).finally(() => {
+      worker.marking = undefined;
+    });
+  };
+
+  const markAll = async (worker: Worker) => {
+    while (worker.toMark.length > 0) {
+      const batch = worker.toMark;
+      worker.toMark = [];
+      try {
+        const rows = await markSent(batch.map((m) => m.id));
+        for (const message of batch) {
+          deps.log.info(
+            {
+              companyId: message.companyId,
+              sessionId: message.sessionId,
+              messageId: message.id,
+              waMessageId: message.waMessageId,
+            },
+            'message sent',
+          );
+          const row = rows.get(message.id);
+          if (row) {
+            emitOutcome(row);
+          }
+        }
+      } catch (err) {
+        // Still pending, so sent again later with the same WhatsApp id: the network keeps one.
+        deps.log.error({ err, sessionId: worker.ref.sessionId }, 'could not mark messages sent');
+      }
+    }
+  };
+
+  /**
+   * WhatsApp accepted these messages. A status report may have overtaken a send call (the echo of
+   * our own message can arrive first), in which case that message is already further along.
+   */
+  const markSent = async (ids: string[]): Promise<Map<string, MessageRow>> => {
+    const updated = await deps.db
+      .update(messages)
+      .set({ status: 'sent', error: null, nextAttemptAt: null })
+      .where(and(inArray(messages.id, ids), eq(messages.status, 'pending')))
+      .returning();
+    const rows = new Map(updated.map((m) => [m.id, m]));
+    const rest = ids.filter((id) => !rows.has(id));
+    if (rest.length > 0) {
+      for (const current of await deps.db.select().from(messages).where(inArray(messages.id, rest))) {
+        rows.set(current.id, current);
+      }
+    }
+    return rows;
+  };
+
   const run = async (worker: Worker) => {
+    try {
+      await walk(worker);
+    } finally {
+      await worker.marking;
+    }
+  };
+
+  const walk = async (worker: Worker) => {
     const { sessionId } = worker.ref;
     for (;;) {
       worker.again = false;
+      // What was sent is marked before the queue is read again, or it would be read as pending.
+      await worker.marking;
       if (stopped || !deps.supervisor.isReady(sessionId)) {
         return; // resumes on the session's next ready
       }
-      const head = await deps.messages.headOfQueue(sessionId);
-      if (!head) {
+      const queue = await nextInQueue.execute({ sessionId });
+      if (queue.length === 0) {
         return;
       }
-      const dueIn = (head.nextAttemptAt?.getTime() ?? 0) - now();
-      if (dueIn > 0) {
-        wakeAfter(worker, dueIn);
-        return;
-      }
-      const wait = worker.pacer.take();
-      if (wait > 0) {
-        wakeAfter(worker, wait);
-        return;
-      }
-      if (!(await sendOne(worker, head))) {
-        return;
+      const readAt = now();
+      // In order; whatever stops the walk (not ready, not due, paced, a retry) stops it for the rest.
+      for (const { message, to } of queue) {
+        if (stopped || !deps.supervisor.isReady(sessionId)) {
+          return;
+        }
+        if (now() - readAt > QUEUE_FRESH_MS) {
+          break; // read the queue again: what was read is trusted for a moment only
+        }
+        const dueIn = (message.nextAttemptAt?.getTime() ?? 0) - now();
+        if (dueIn > 0) {
+          wakeAfter(worker, dueIn);
+          return;
+        }
+        const wait = worker.pacer.take();
+        if (wait > 0) {
+          wakeAfter(worker, wait);
+          return;
+        }
+        if (!(await sendOne(worker, message, to))) {
+          return;
+        }
       }
     }
   };
