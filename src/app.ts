@@ -147,7 +147,7 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<A
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   const events = createEventBus((err, event) => app.log.error({ err, event }, 'event listener failed'));
-  const modules = createModules({ config, database, events, log: app.log, version });
+  const modules = await createModules({ config, database, events, log: app.log, version });
   app.addHook('onClose', () => modules.stop());
   await app.register(
     (api, _opts, done) => {

@@ -60,7 +60,7 @@ const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const LEASE_TTL_MS = 60_000;
 
 /** The composition root of the domain: one line or two per module, no container. */
-export function createModules({ config, database, events, log, version }: ModuleDeps) {
+export async function createModules({ config, database, events, log, version }: ModuleDeps) {
   const { db } = database;
   const users = createUsersRepository(db);
   const audit = createAuditService({ audit: createAuditRepository(db) });
@@ -81,7 +81,7 @@ export function createModules({ config, database, events, log, version }: Module
   const wa = config.whatsapp;
   const cipher = createCipher(config.encryptionKey);
   // Fastify's logger is pino; Baileys wants pino's full interface.
-  const engine = createEngine(wa, log as unknown as Logger);
+  const engine = await createEngine(wa, log as unknown as Logger);
   const sessionsRepo = createSessionsRepository(db);
   const messagesRepo = createMessagesRepository(db);
   const policy = createAccessPolicy({ sessions: sessionsRepo, access: createAccessRepository(db) });
@@ -202,4 +202,4 @@ export function createModules({ config, database, events, log, version }: Module
   };
 }
 
-export type Modules = ReturnType<typeof createModules>;
+export type Modules = Awaited<ReturnType<typeof createModules>>;

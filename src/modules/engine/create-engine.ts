@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 
-import { createBaileysEngineFactory } from './baileys/baileys-engine.js';
 import type { EngineFactory } from './engine.js';
 import { createSimulatorNetwork, type SimulatorNetwork } from './simulator/simulator-engine.js';
 
@@ -10,11 +9,14 @@ export interface EngineSetup {
   simulator: SimulatorNetwork | null;
 }
 
-/** The configured engine. Services never learn which one it is. */
-export function createEngine(
+/**
+ * The configured engine. Services never learn which one it is. Baileys (with WhatsApp's protocol
+ * definitions, about 60 MB resident) is loaded only when it is the engine.
+ */
+export async function createEngine(
   config: { engine: 'baileys' | 'simulator'; simulator: { qrRotateMs: number }; webSocketUrl: string | null },
   logger: Logger,
-): EngineSetup {
+): Promise<EngineSetup> {
   if (config.engine === 'simulator') {
     const network = createSimulatorNetwork({
       qrRotateMs: config.simulator.qrRotateMs,
@@ -22,6 +24,7 @@ export function createEngine(
     });
     return { factory: network.engineFactory, simulator: network };
   }
+  const { createBaileysEngineFactory } = await import('./baileys/baileys-engine.js');
   return {
     factory: createBaileysEngineFactory({ logger, webSocketUrl: config.webSocketUrl ?? undefined }),
     simulator: null,
