@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,19 +23,33 @@ export interface ServerProcess {
 
 let built = false;
 
-/** Compiles src/ to dist/ once per bench run, so the server measured is the current code. */
+/** The newest modification time of any file under `dir`, in ms. */
+function newestUnder(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) {
+      newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+/**
+ * Compiles src/ to dist/ once per bench run, so the server measured is the current code; skipped
+ * when dist/ is already newer than every source file (as after `npm run build`).
+ */
 export function buildServer(): void {
-  if (!built) {
+  if (built) {
+    return;
+  }
+  if (!existsSync(MAIN) || statSync(MAIN).mtimeMs < newestUnder(join(ROOT, 'src'))) {
     execFileSync(
       process.execPath,
       [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-      {
-        cwd: ROOT,
-        stdio: 'inherit',
-      },
+      { cwd: ROOT, stdio: 'inherit' },
     );
-    built = true;
   }
+  built = true;
 }
 
 async function freePort(): Promise<number> {
