@@ -6,9 +6,14 @@
 import { type BenchDbKind, DEFAULT_POSTGRES_URL, openBenchDatabase } from './lib/database.js';
 import { printResults, writeResults } from './lib/report.js';
 import type { Scenario, ScenarioResult } from './lib/types.js';
+import { fanOut } from './scenarios/fan-out.js';
+import { footprint } from './scenarios/footprint.js';
 import { historyImport } from './scenarios/history-import.js';
+import { liveTraffic } from './scenarios/live-traffic.js';
+import { reading } from './scenarios/reading.js';
+import { sending } from './scenarios/sending.js';
 
-const SCENARIOS: Scenario[] = [historyImport];
+const SCENARIOS: Scenario[] = [historyImport, liveTraffic, fanOut, footprint, reading, sending];
 const REPEATS = 2;
 
 interface Args {

@@ -10,9 +10,20 @@ import type { DomainEvents } from '../../events/domain-events.js';
 import { createEventBus } from '../../events/event-bus.js';
 import { createCipher } from '../../shared/cipher.js';
 import { createCredentialStore } from '../engine/credential-store.js';
-import type { EngineContext, EngineFactory, WhatsAppEngine } from '../engine/engine.js';
-import { createSessionLeases } from './session-leases.js';
-import { backoffDelay, createSessionSupervisor } from './session-supervisor.js';
+import type {
+  EngineContext,
+  EngineEvent,
+  EngineFactory,
+  EngineMessage,
+  WhatsAppEngine,
+} from '../engine/engine.js';
+import { createSessionLeases, type SessionLeases } from './session-leases.js';
+import {
+  backoffDelay,
+  createSessionSupervisor,
+  MAX_COALESCED_MESSAGES,
+  takeNext,
+} from './session-supervisor.js';
 import { createSessionsRepository } from './sessions.repository.js';
 
 let database: Database;
@@ -45,7 +56,12 @@ function scriptedEngines() {
   return { factory, contexts };
 }
 
-async function setup(existingRow?: Awaited<ReturnType<typeof givenSessionRow>>, leaseTtlMs = 60_000) {
+async function setup(
+  existingRow?: Awaited<ReturnType<typeof givenSessionRow>>,
+  leaseTtlMs = 60_000,
+  leasesFor: (leases: SessionLeases) => SessionLeases = (leases) => leases,
+  leaseRenewMs = 20_000,
+) {
   const row = existingRow ?? (await givenSessionRow(database, 'test'));
   const events = createEventBus((err) => {
     throw err;
@@ -70,8 +86,8 @@ async function setup(existingRow?: Awaited<ReturnType<typeof givenSessionRow>>, 
     events,
     log: pino({ level: 'silent' }),
     reconnect: { minDelayMs: 5, maxDelayMs: 10, maxAttempts: 2 },
-    leases: createSessionLeases(database.db, `test-${randomBytes(4).toString('hex')}`, leaseTtlMs),
-    leaseRenewMs: 20_000,
+    leases: leasesFor(createSessionLeases(database.db, `test-${randomBytes(4).toString('hex')}`, leaseTtlMs)),
+    leaseRenewMs,
   });
   const status = async () => (await sessions.find(row.companyId, row.id))!.status;
   return { row: row, supervisor, engines, heard, status };
@@ -147,6 +163,102 @@ describe('session supervisor', () => {
     await successor.supervisor.shutdown();
   });
 
+  it('keeps the engine of a session started while a lease renewal was running', async () => {
+    // The first renewal answers late: the session below takes its lease after that renewal looked.
+    let renewals = 0;
+    let answer: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const slow = (leases: SessionLeases): SessionLeases => ({
+      ...leases,
+      async renew() {
+        renewals += 1;
+        const first = renewals === 1;
+        const held = await leases.renew();
+        if (first) {
+          await answered;
+        }
+        return held;
+      },
+    });
+    const first = await setup(undefined, 60_000, slow, 20);
+    await first.supervisor.start(first.row);
+    while (renewals === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const late = await givenSessionRow(database, 'test');
+    await first.supervisor.start(late);
+    answer();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(first.supervisor.runningEngine(late.id)).not.toBeNull();
+    expect(first.supervisor.runningEngine(first.row.id)).not.toBeNull();
+    await first.supervisor.shutdown();
+  });
+
+  it('stores message events that queued up behind a slow one as one batch, in order', async () => {
+    const { row, supervisor, engines } = await setup();
+    const batches: { source: string; ids: string[] }[] = [];
+    let release: () => void = () => undefined;
+    const blocked = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    supervisor.setHandlers({
+      async messages(_ref, source, messages) {
+        batches.push({ source, ids: messages.map((m) => m.waMessageId) });
+        if (batches.length === 1) {
+          await blocked;
+        }
+      },
+      statuses: () => Promise.resolve(),
+      changes: () => Promise.resolve(),
+      identity: () => Promise.resolve(),
+      ready: () => undefined,
+    });
+    await supervisor.start(row);
+    const engine = engines.contexts[0]!;
+    engine.emit({ type: 'ready', phoneNumber: '79990001122', displayName: null });
+    engine.emit(live('A'));
+    while (batches.length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 5)); // until A is being stored
+    }
+    engine.emit(live('B'));
+    engine.emit(live('C', 'D'));
+    engine.emit({ type: 'message_status', updates: [] });
+    engine.emit(live('E'));
+    release();
+    await supervisor.settled();
+    expect(batches).toEqual([
+      { source: 'live', ids: ['A'] },
+      { source: 'live', ids: ['B', 'C', 'D'] },
+      { source: 'live', ids: ['E'] },
+    ]);
+    await supervisor.shutdown();
+  });
+
+  it('coalesces only adjacent message events of one source, up to the cap', () => {
+    const queue: EngineEvent[] = [
+      live('A'),
+      live('B'),
+      { ...live('H'), source: 'history' },
+      live('C'),
+      { type: 'connecting' },
+      live('D'),
+    ];
+    expect(ids(takeNext(queue))).toEqual(['A', 'B']);
+    expect(ids(takeNext(queue))).toEqual(['H']);
+    expect(ids(takeNext(queue))).toEqual(['C']);
+    expect(takeNext(queue)).toEqual({ type: 'connecting' });
+    const single = queue[0];
+    expect(takeNext(queue)).toBe(single); // nothing to join: the event itself
+    expect(takeNext(queue)).toBeUndefined();
+
+    const many = Array.from({ length: MAX_COALESCED_MESSAGES }, (_, i) => `M${i}`);
+    const full: EngineEvent[] = [live(...many.slice(0, -1)), live(many.at(-1)!), live('over')];
+    expect(ids(takeNext(full))).toEqual(many);
+    expect(ids(takeNext(full))).toEqual(['over']);
+  });
+
   it('backs off exponentially with jitter, capped', () => {
     const policy = { minDelayMs: 1000, maxDelayMs: 60_000 };
     expect(backoffDelay(1, policy, () => 0)).toBe(500);
@@ -156,3 +268,26 @@ describe('session supervisor', () => {
     expect(backoffDelay(20, policy, () => 0)).toBe(30_000);
   });
 });
+
+function live(...waMessageIds: string[]): Extract<EngineEvent, { type: 'messages' }> {
+  return { type: 'messages', source: 'live', messages: waMessageIds.map(message) };
+}
+
+function message(waMessageId: string): EngineMessage {
+  return {
+    waMessageId,
+    chatWaId: '79991234567@c.us',
+    fromMe: false,
+    type: 'text',
+    body: waMessageId,
+    timestamp: new Date(),
+    sender: { waId: '79991234567@c.us', phoneNumber: '79991234567', name: null },
+    chatName: null,
+    isGroup: false,
+    status: null,
+  };
+}
+
+function ids(event: EngineEvent | undefined): string[] {
+  return event?.type === 'messages' ? event.messages.map((m) => m.waMessageId) : [];
+}

@@ -51,8 +51,35 @@ interface Live {
   attempts: number;
   timer: NodeJS.Timeout | undefined;
   qr: QrView | null;
+  /** Engine events not handled yet, oldest first. */
+  queue: EngineEvent[];
   /** Engine events are handled one at a time, in order, per session. */
   chain: Promise<void>;
+}
+
+/** The most messages one coalesced batch holds (WhatsApp's history chunks are about this size). */
+export const MAX_COALESCED_MESSAGES = 500;
+
+/**
+ * The next event to handle, taken off the queue. Message events that queued up behind it (same
+ * source, nothing else in between) join it as one batch: under load a session's messages are then
+ * stored in one transaction instead of one each, so the store keeps up instead of falling behind.
+ * Order is kept, and every message is still announced on its own after the commit.
+ */
+export function takeNext(queue: EngineEvent[]): EngineEvent | undefined {
+  const first = queue.shift();
+  if (first?.type !== 'messages') {
+    return first;
+  }
+  let messages = first.messages;
+  for (let next = queue[0]; next?.type === 'messages' && next.source === first.source; next = queue[0]) {
+    if (messages.length + next.messages.length > MAX_COALESCED_MESSAGES) {
+      break;
+    }
+    messages = [...messages, ...next.messages];
+    queue.shift();
+  }
+  return messages === first.messages ? first : { ...first, messages };
 }
 
 /** Equal jitter: half the exponential delay, plus a random share of the other half. */
@@ -278,14 +305,17 @@ export function createSessionSupervisor(deps: {
     if (live.size === 0) {
       return;
     }
+    // Only engines that held their lease before the renewal began can have lost it: a session
+    // started while the renewal ran took its lease after the renewal looked, and is not in `held`.
+    const running = [...live.values()];
     deps.leases
       .renew()
       .then(async (held) => {
         if (!deps.leases.shared) {
           return;
         }
-        for (const state of [...live.values()]) {
-          if (!held.has(state.ref.sessionId)) {
+        for (const state of running) {
+          if (isCurrent(state) && !held.has(state.ref.sessionId)) {
             logFor(state.ref).warn('session lease lost; stopping the engine here');
             await stopState(state);
           }
@@ -319,6 +349,7 @@ export function createSessionSupervisor(deps: {
       attempts: 0,
       timer: undefined,
       qr: null,
+      queue: [],
       chain: Promise.resolve(),
       engine: undefined as unknown as WhatsAppEngine,
     };
@@ -330,9 +361,19 @@ export function createSessionSupervisor(deps: {
         if (!isCurrent(state)) {
           return; // an engine that was stopped or replaced has nothing more to say
         }
-        state.chain = state.chain
-          .then(() => handle(state, event))
-          .catch((err: unknown) => logFor(ref).error({ err, event: event.type }, 'engine event failed'));
+        state.queue.push(event);
+        // One link per event; a link whose event already joined an earlier batch finds nothing to do.
+        state.chain = state.chain.then(async () => {
+          const next = takeNext(state.queue);
+          if (!next) {
+            return;
+          }
+          try {
+            await handle(state, next);
+          } catch (err) {
+            logFor(ref).error({ err, event: next.type }, 'engine event failed');
+          }
+        });
       },
     });
     live.set(row.id, state);

@@ -94,6 +94,14 @@ export function simulatorRoutes(
   const adminOnly = requireRole('admin');
   const tags = ['simulator'];
   const { network } = deps;
+  // A session whose engine runs here for the actor's company is one of the company's sessions:
+  // the lookup is needed only otherwise (so a control call costs the service no more than the
+  // event it injects; a stopped or foreign session still gets the lookup, and its 404).
+  const requireSession = async (actor: Actor, sessionId: string) => {
+    if (network.runningFor(sessionId) !== actor.companyId) {
+      await deps.requireSession(actor, sessionId);
+    }
+  };
 
   app.post(
     '/simulator/sessions/:sessionId/scan',
@@ -111,7 +119,7 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await deps.requireSession(req.actor, req.params.sessionId);
+      await requireSession(req.actor, req.params.sessionId);
       const { phoneNumber } = await network.scan(req.params.sessionId, req.body ?? {});
       await deps.settled();
       return ok({ sessionId: req.params.sessionId, phoneNumber });
@@ -134,7 +142,7 @@ export function simulatorRoutes(
       },
     },
     async (req, reply) => {
-      await deps.requireSession(req.actor, req.params.sessionId);
+      await requireSession(req.actor, req.params.sessionId);
       const message = network.incoming(req.params.sessionId, {
         ...req.body,
         timestamp: req.body.timestamp ? new Date(req.body.timestamp) : undefined,
@@ -160,7 +168,7 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await deps.requireSession(req.actor, req.params.sessionId);
+      await requireSession(req.actor, req.params.sessionId);
       network.status(req.params.sessionId, req.body.waMessageId, req.body.status);
       await deps.settled();
       return ok(req.body);
@@ -183,7 +191,7 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await deps.requireSession(req.actor, req.params.sessionId);
+      await requireSession(req.actor, req.params.sessionId);
       await network.drop(req.params.sessionId, req.body ?? {});
       await deps.settled();
       return ok({ sessionId: req.params.sessionId, loggedOut: req.body?.loggedOut ?? false });
@@ -206,7 +214,7 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await deps.requireSession(req.actor, req.params.sessionId);
+      await requireSession(req.actor, req.params.sessionId);
       const result = network.history(req.params.sessionId, { batchSize: 500, ...req.body });
       await deps.settled();
       return ok(result);
@@ -225,7 +233,7 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await deps.requireSession(req.actor, req.params.sessionId);
+      await requireSession(req.actor, req.params.sessionId);
       return ok(network.outgoing(req.params.sessionId));
     },
   );
@@ -248,7 +256,7 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await deps.requireSession(req.actor, req.params.sessionId);
+      await requireSession(req.actor, req.params.sessionId);
       const faults = await network.setFaults(req.params.sessionId, req.body);
       await deps.settled();
       return ok(faults);
