@@ -153,7 +153,13 @@ async function buildCases(
         cursor ? after(cursor) : null,
       );
     const page = (db: Parameters<typeof createMessagesRepository>[0], cursor?: string) =>
-      createMessagesRepository(db).list(companyId, bigChatId, query(cursor), cursor ? after(cursor) : null);
+      createMessagesRepository(db).list(
+        companyId,
+        sessionId,
+        bigChatId,
+        query(cursor),
+        cursor ? after(cursor) : null,
+      );
 
     const chatsPath = `/api/whatsapp/sessions/${sessionId}/chats?limit=${LIMIT}`;
     const messagesPath = `/api/whatsapp/sessions/${sessionId}/chats/${bigChatId}/messages?limit=${LIMIT}`;

@@ -120,9 +120,15 @@ export function createChatsService(deps: {
     /** A chat's messages, newest first. */
     async messages(actor: Actor, sessionId: string, chatRef: string, query: PageQuery) {
       await deps.policy.require(actor, sessionId, 'read');
-      const chat = await requireChat(actor.companyId, sessionId, chatRef);
+      // A message's session and company are its chat's (one foreign key), so a page of messages
+      // scoped by session proves the chat is in it: only an empty page needs the chat looked up.
+      const byId = isUuid(chatRef);
+      const chatId = byId ? chatRef : (await requireChat(actor.companyId, sessionId, chatRef)).id;
       const after = query.cursor ? decodeCursor(query.cursor, 'time') : null;
-      const rows = await deps.messages.list(actor.companyId, chat.id, query, after);
+      const rows = await deps.messages.list(actor.companyId, sessionId, chatId, query, after);
+      if (byId && rows.length === 0) {
+        await requireChat(actor.companyId, sessionId, chatRef);
+      }
       const { items, pagination } = toPage(rows, query, (m) => ({ k: m.timestamp.toISOString(), id: m.id }));
       return { items: items.map(toMessageDto), pagination };
     },

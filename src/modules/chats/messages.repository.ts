@@ -36,6 +36,7 @@ export function createMessagesRepository(db: Db) {
       .where(
         and(
           eq(messages.companyId, sql.placeholder('companyId')),
+          eq(messages.sessionId, sql.placeholder('sessionId')),
           eq(messages.chatId, sql.placeholder('chatId')),
           withCursor
             ? olderThan(messages.timestamp, messages.id, {
@@ -97,12 +98,19 @@ export function createMessagesRepository(db: Db) {
      */
     async list(
       companyId: string,
+      sessionId: string,
       chatId: string,
       query: PageQuery,
       after: CursorPosition | null,
     ): Promise<MessageRow[]> {
       const cursor = after && typeof after.k === 'string' ? { afterTime: after.k, afterId: after.id } : null;
-      const page = { companyId, chatId, limit: query.limit + 1, offset: after ? 0 : offsetOf(query) };
+      const page = {
+        companyId,
+        sessionId,
+        chatId,
+        limit: query.limit + 1,
+        offset: after ? 0 : offsetOf(query),
+      };
       return cursor
         ? listStatements.after.execute({ ...page, ...cursor })
         : listStatements.first.execute(page);
