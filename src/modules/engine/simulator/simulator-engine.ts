@@ -75,8 +75,6 @@ interface Account {
 type State = 'idle' | 'qr' | 'connecting' | 'ready';
 
 interface SimEngine extends WhatsAppEngine {
-  /** The company the session belongs to, as the supervisor said when it started the engine. */
-  readonly companyId: string;
   state(): State;
   emit(event: EngineEvent): void;
   link(account: Account): Promise<void>;
@@ -148,15 +146,6 @@ export function createSimulatorNetwork(options: SimulatorOptions) {
 
   return {
     engineFactory,
-
-    /**
-     * The company whose session runs an engine here now, or null. Only the supervisor starts
-     * engines, for sessions that exist, and it stops a session's engine when the session goes.
-     */
-    runningFor(sessionId: string): string | null {
-      const engine = phones.get(sessionId)?.engine;
-      return engine && engine.state() !== 'idle' ? engine.companyId : null;
-    },
 
     /** The phone scans the pending QR (or confirms a pairing code): the session links. */
     async scan(
@@ -356,7 +345,6 @@ function createSimulatorEngine(context: EngineContext, phone: Phone, options: Si
   };
 
   const engine: SimEngine = {
-    companyId: context.companyId,
     state: () => state,
     emit,
 

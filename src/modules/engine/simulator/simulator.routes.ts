@@ -94,15 +94,6 @@ export function simulatorRoutes(
   const adminOnly = requireRole('admin');
   const tags = ['simulator'];
   const { network } = deps;
-  // A session whose engine runs here for the actor's company is one of the company's sessions:
-  // the lookup is needed only otherwise (so a control call costs the service no more than the
-  // event it injects; a stopped or foreign session still gets the lookup, and its 404).
-  const requireSession = async (actor: Actor, sessionId: string) => {
-    if (network.runningFor(sessionId) !== actor.companyId) {
-      await deps.requireSession(actor, sessionId);
-    }
-  };
-
   app.post(
     '/simulator/sessions/:sessionId/scan',
     {
@@ -119,7 +110,7 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await requireSession(req.actor, req.params.sessionId);
+      await deps.requireSession(req.actor, req.params.sessionId);
       const { phoneNumber } = await network.scan(req.params.sessionId, req.body ?? {});
       await deps.settled();
       return ok({ sessionId: req.params.sessionId, phoneNumber });
@@ -142,7 +133,7 @@ export function simulatorRoutes(
       },
     },
     async (req, reply) => {
-      await requireSession(req.actor, req.params.sessionId);
+      await deps.requireSession(req.actor, req.params.sessionId);
       const message = network.incoming(req.params.sessionId, {
         ...req.body,
         timestamp: req.body.timestamp ? new Date(req.body.timestamp) : undefined,
@@ -168,7 +159,7 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await requireSession(req.actor, req.params.sessionId);
+      await deps.requireSession(req.actor, req.params.sessionId);
       network.status(req.params.sessionId, req.body.waMessageId, req.body.status);
       await deps.settled();
       return ok(req.body);
@@ -191,7 +182,7 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await requireSession(req.actor, req.params.sessionId);
+      await deps.requireSession(req.actor, req.params.sessionId);
       await network.drop(req.params.sessionId, req.body ?? {});
       await deps.settled();
       return ok({ sessionId: req.params.sessionId, loggedOut: req.body?.loggedOut ?? false });
@@ -214,7 +205,7 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await requireSession(req.actor, req.params.sessionId);
+      await deps.requireSession(req.actor, req.params.sessionId);
       const result = network.history(req.params.sessionId, { batchSize: 500, ...req.body });
       await deps.settled();
       return ok(result);
@@ -233,7 +224,7 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await requireSession(req.actor, req.params.sessionId);
+      await deps.requireSession(req.actor, req.params.sessionId);
       return ok(network.outgoing(req.params.sessionId));
     },
   );
@@ -256,7 +247,7 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await requireSession(req.actor, req.params.sessionId);
+      await deps.requireSession(req.actor, req.params.sessionId);
       const faults = await network.setFaults(req.params.sessionId, req.body);
       await deps.settled();
       return ok(faults);
