@@ -11,6 +11,20 @@ import { ConfirmDialog, Modal } from './Modal';
 const EMPTY = { name: '', email: '', password: '' };
 type Form = typeof EMPTY;
 
+/** The props that tie a form field to the form's values and to the server's error for it. */
+function binder(
+  values: Form,
+  setValues: (update: (v: Form) => Form) => void,
+  fields: Partial<Record<string, string>>,
+) {
+  return (name: keyof Form) => ({
+    name,
+    value: values[name],
+    error: fields[name],
+    onChange: (e: { target: { value: string } }) => setValues((v) => ({ ...v, [name]: e.target.value })),
+  });
+}
+
 /**
  * The company's managers: add one (name, email, password), edit a name, an email or reset the
  * password, deactivate (their tokens and sockets stop at once) and reactivate.
@@ -200,12 +214,7 @@ function CreateManager({ onCreated }: { onCreated: (user: User) => void }) {
   };
 
   const fields = error ? fieldErrors(error) : {};
-  const bind = (name: keyof Form) => ({
-    name,
-    value: values[name],
-    error: fields[name],
-    onChange: (e: { target: { value: string } }) => setValues((v) => ({ ...v, [name]: e.target.value })),
-  });
+  const bind = binder(values, setValues, fields);
   const unexplained = error && Object.keys(fields).length === 0;
   return (
     <form
@@ -294,12 +303,7 @@ function EditManager({
   };
 
   const fields = error ? fieldErrors(error) : {};
-  const bind = (name: keyof Form) => ({
-    name,
-    value: values[name],
-    error: fields[name],
-    onChange: (e: { target: { value: string } }) => setValues((v) => ({ ...v, [name]: e.target.value })),
-  });
+  const bind = binder(values, setValues, fields);
   const unexplained = error && Object.keys(fields).length === 0;
   return (
     <Modal
