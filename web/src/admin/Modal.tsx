@@ -1,6 +1,7 @@
 import { type ReactNode, useEffect, useId, useRef, useState } from 'react';
 
-import { ApiError } from '../api/client';
+import type { ApiError } from '../api/client';
+import { asApiError } from '../api/client';
 import { useI18n } from '../i18n/i18n';
 import { ErrorBanner } from '../ui/ErrorBanner';
 
@@ -74,7 +75,7 @@ export function ConfirmDialog({
       await onConfirm();
       onClose();
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'UNKNOWN', String(err)));
+      setError(asApiError(err));
       setBusy(false);
     }
   };

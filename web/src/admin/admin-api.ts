@@ -1,5 +1,6 @@
 /** Small pieces the admin screens share: loading every manager, rights, field errors, phone numbers. */
-import { api, ApiError, type Schemas, unwrapPage, type User } from '../api/client';
+import type { ApiError } from '../api/client';
+import { api, type Schemas, unwrapPage, type User } from '../api/client';
 import { useI18n } from '../i18n/i18n';
 
 export type Rights = Schemas['Rights'];
@@ -56,9 +57,7 @@ export function formatPhone(phone: string | null | undefined): string {
   return /^\d+$/.test(phone) ? `+${phone}` : phone;
 }
 
-export function asApiError(err: unknown): ApiError {
-  return err instanceof ApiError ? err : new ApiError(0, 'UNKNOWN', String(err));
-}
+export { asApiError } from '../api/client';
 
 /**
  * Per-field messages for a form from an API error, in the console's language: our text for fields

@@ -61,6 +61,11 @@ export class ApiError extends Error {
   }
 }
 
+/** Whatever a call threw, as an ApiError (a thrown non-API error becomes code UNKNOWN). */
+export function asApiError(err: unknown): ApiError {
+  return err instanceof ApiError ? err : new ApiError(0, 'UNKNOWN', String(err));
+}
+
 // --- Token and sign-out hooks, set by the auth provider ------------------------------------------
 
 let currentToken: () => string | null = () => null;

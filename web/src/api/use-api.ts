@@ -1,6 +1,7 @@
 import { type DependencyList, useCallback, useEffect, useEffectEvent, useState } from 'react';
 
-import { ApiError } from './client';
+import type { ApiError } from './client';
+import { asApiError } from './client';
 import { useCatchUp } from './realtime';
 
 export interface ApiState<T> {
@@ -41,7 +42,7 @@ export function useApi<T>(load: (signal: AbortSignal) => Promise<T>, deps: Depen
       },
       (err: unknown) => {
         if (!controller.signal.aborted) {
-          setError(err instanceof ApiError ? err : new ApiError(0, 'UNKNOWN', String(err)));
+          setError(asApiError(err));
           setLoading(false);
         }
       },

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 
-import { ApiError } from '../api/client';
+import type { ApiError } from '../api/client';
+import { asApiError } from '../api/client';
 import { useI18n } from '../i18n/i18n';
 import { Link } from '../router';
 import { ErrorBanner } from '../ui/ErrorBanner';
@@ -32,7 +33,7 @@ export function RegisterPage() {
     try {
       await registerCompany(values);
     } catch (err) {
-      const apiError = err instanceof ApiError ? err : new ApiError(0, 'UNKNOWN', String(err));
+      const apiError = asApiError(err);
       setError(apiError);
       setFields(apiError.fieldErrors());
       setBusy(false);

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 
-import { ApiError } from '../api/client';
+import type { ApiError } from '../api/client';
+import { asApiError } from '../api/client';
 import { useI18n } from '../i18n/i18n';
 import { Link } from '../router';
 import { ErrorBanner } from '../ui/ErrorBanner';
@@ -25,7 +26,7 @@ export function SignInPage() {
       // Signed in, the app leaves this page (App.tsx: back to `?next=` or the role's home).
       await signIn(email, password);
     } catch (err) {
-      const apiError = err instanceof ApiError ? err : new ApiError(0, 'UNKNOWN', String(err));
+      const apiError = asApiError(err);
       setError(apiError);
       setFields(apiError.fieldErrors());
       setBusy(false);

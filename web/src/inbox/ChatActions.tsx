@@ -1,6 +1,7 @@
 import { useState } from 'react';
 
-import { api, ApiError, type Chat, unwrap } from '../api/client';
+import type { ApiError } from '../api/client';
+import { api, asApiError, type Chat, unwrap } from '../api/client';
 import { useI18n } from '../i18n/i18n';
 import { Icon } from './Icon';
 
@@ -27,7 +28,7 @@ export function ChatActions({
       },
       (err: unknown) => {
         setBusy(null);
-        onError(err instanceof ApiError ? err : new ApiError(0, 'UNKNOWN', String(err)), 'canManageChats');
+        onError(asApiError(err), 'canManageChats');
       },
     );
   };

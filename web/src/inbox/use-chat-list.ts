@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useEffectEvent, useRef, useState } from 'react';
 
-import { api, ApiError, type Chat, unwrapPage } from '../api/client';
+import type { ApiError } from '../api/client';
+import { api, asApiError, type Chat, unwrapPage } from '../api/client';
 import { useCatchUp, useSocketEvent } from '../api/realtime';
 import { activityOf, matchesFilter, sortChats } from './model';
 
@@ -27,10 +28,6 @@ function blank(key: string): ChatListState {
     error: null,
     loadingMore: false,
   };
-}
-
-function asApiError(err: unknown): ApiError {
-  return err instanceof ApiError ? err : new ApiError(0, 'UNKNOWN', String(err));
 }
 
 /**

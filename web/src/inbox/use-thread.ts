@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useEffectEvent, useRef, useState } from 'react';
 
-import { api, ApiError, type Chat, type Message, unwrap, unwrapPage } from '../api/client';
+import type { ApiError } from '../api/client';
+import { api, asApiError, type Chat, type Message, unwrap, unwrapPage } from '../api/client';
 import { useCatchUp, useSocketEvent } from '../api/realtime';
 import {
   isPhoneRef,
@@ -52,10 +53,6 @@ function blank(key: string): ThreadState {
     chat: null,
     early: {},
   };
-}
-
-function asApiError(err: unknown): ApiError {
-  return err instanceof ApiError ? err : new ApiError(0, 'UNKNOWN', String(err));
 }
 
 /**
