@@ -4,8 +4,8 @@ import { pino } from 'pino';
 
 import type { Database } from '../../src/db/client.js';
 import { createEventBus } from '../../src/events/event-bus.js';
-import { createChatsRepository } from '../../src/modules/chats/chats.repository.js';
 import { chats } from '../../src/modules/chats/chats.table.js';
+import { createIngestRepository } from '../../src/modules/chats/ingest.repository.js';
 import { createMessageIngest, toMessageRow } from '../../src/modules/chats/message-ingest.js';
 import { createMessagesRepository, type NewMessage } from '../../src/modules/chats/messages.repository.js';
 import { messages } from '../../src/modules/chats/messages.table.js';
@@ -126,7 +126,7 @@ export const historyImport: Scenario = {
     });
     const ingest = createMessageIngest({
       db: database.db,
-      chats: createChatsRepository(database.db),
+      ingest: createIngestRepository(database.db),
       messages: createMessagesRepository(database.db),
       events,
       log: silent,

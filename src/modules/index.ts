@@ -28,6 +28,7 @@ import { createChatsRepository } from './chats/chats.repository.js';
 import { chatsRoutes } from './chats/chats.routes.js';
 import { createChatsService } from './chats/chats.service.js';
 import { createMediaService } from './chats/media.service.js';
+import { createIngestRepository } from './chats/ingest.repository.js';
 import { createMessageIngest } from './chats/message-ingest.js';
 import { createMessagesRepository } from './chats/messages.repository.js';
 import { createSender } from './chats/sender.js';
@@ -116,7 +117,7 @@ export async function createModules({ config, database, events, log, version }: 
   const chatsRepo = createChatsRepository(db);
   const sender = createSender({ db, messages: messagesRepo, supervisor, events, log, policy: wa.sending });
   supervisor.setHandlers({
-    ...createMessageIngest({ db, chats: chatsRepo, messages: messagesRepo, events, log }),
+    ...createMessageIngest({ db, ingest: createIngestRepository(db), messages: messagesRepo, events, log }),
     ready: (ref) => sender.kick(ref),
   });
   events.on('session.deleted', ({ sessionId }) => {

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -7,8 +7,8 @@ import { openTestDatabase } from '../../../test/support/test-app.js';
 import type { Database } from '../../db/client.js';
 import { createEventBus } from '../../events/event-bus.js';
 import type { EngineMessage } from '../engine/engine.js';
-import { createChatsRepository } from './chats.repository.js';
 import { chats } from './chats.table.js';
+import { createIngestRepository } from './ingest.repository.js';
 import { createMessageIngest } from './message-ingest.js';
 import { createMessagesRepository } from './messages.repository.js';
 import { messages } from './messages.table.js';
@@ -36,7 +36,7 @@ async function givenRef() {
 const ingest = () =>
   createMessageIngest({
     db: database.db,
-    chats: createChatsRepository(database.db),
+    ingest: createIngestRepository(database.db),
     messages: createMessagesRepository(database.db),
     events,
     log: pino({ level: 'silent' }),
@@ -230,5 +230,66 @@ describe('message ingest', () => {
       .where(eq(messages.sessionId, ref.sessionId));
     expect(stored).toHaveLength(2500);
     expect(await chatsOf(ref.sessionId)).toHaveLength(50);
+  });
+
+  it('dates a chat first seen in history by its last message, so the list keeps WhatsApp order', async () => {
+    const ref = await givenRef();
+    await ingest().messages(ref, 'history', [
+      message({ chatWaId: '79990000001@c.us', timestamp: new Date('2026-01-05T10:00:00Z') }),
+      message({ chatWaId: '79990000002@c.us', timestamp: new Date('2026-02-05T10:00:00Z') }),
+      message({ chatWaId: '79990000001@c.us', timestamp: new Date('2026-03-05T10:00:00Z') }),
+      message({
+        chatWaId: '79990000003@c.us',
+        type: 'reaction',
+        timestamp: new Date('2026-04-05T10:00:00Z'),
+      }),
+    ]);
+    const rows = await chatsOf(ref.sessionId);
+    const activity = Object.fromEntries(rows.map((c) => [c.waChatId, c.lastActivityAt.toISOString()]));
+    expect(activity['79990000001@c.us']).toBe('2026-03-05T10:00:00.000Z');
+    expect(activity['79990000002@c.us']).toBe('2026-02-05T10:00:00.000Z');
+    // A chat with only a reaction has no last message: it dates from when it was stored.
+    expect(Date.parse(activity['79990000003@c.us']!)).toBeGreaterThan(Date.parse('2026-11-01T00:00:00Z'));
+    expect(rows.find((c) => c.waChatId === '79990000003@c.us')).toMatchObject({
+      lastMessageId: null,
+      unreadCount: 0,
+    });
+  });
+
+  it('announces a live batch in its order, each message with its chat as stored after it', async () => {
+    const ref = await givenRef();
+    received.length = 0;
+    await ingest().messages(ref, 'live', [
+      message({ chatWaId: '79990000011@c.us', body: 'a1' }),
+      message({ chatWaId: '79990000012@c.us', body: 'b1' }),
+      message({ chatWaId: '79990000011@c.us', body: 'a2' }),
+      message({ chatWaId: '79990000011@c.us', body: 'a2', waMessageId: `MSG${seq}` }), // the same message twice
+    ]);
+    const got = received as { chat: { waChatId: string; unreadCount: number }; message: { body: string } }[];
+    expect(got.map((e) => e.message.body)).toEqual(['a1', 'b1', 'a2']);
+    expect(got.map((e) => [e.chat.waChatId, e.chat.unreadCount])).toEqual([
+      ['79990000011@c.us', 2],
+      ['79990000012@c.us', 1],
+      ['79990000011@c.us', 2],
+    ]);
+  });
+
+  it('makes one chat of concurrent deliveries to a new contact, counting every message', async () => {
+    // The supervisor hands a session's events over one at a time; this is the worst case anyway
+    // (another process, or a chat opened through the API at the same moment).
+    const ref = await givenRef();
+    // Open every pooled connection first, so that the deliveries really overlap on PostgreSQL.
+    await Promise.all(Array.from({ length: 5 }, () => database.db.execute(sql`select pg_sleep(0.05)`)));
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        ingest().messages(ref, 'live', [message({ chatWaId: '79990000021@c.us', body: `c${i}` })]),
+      ),
+    );
+    const rows = await chatsOf(ref.sessionId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.unreadCount).toBe(6);
+    const stored = await database.db.select().from(messages).where(eq(messages.sessionId, ref.sessionId));
+    expect(stored).toHaveLength(6);
+    expect(new Set(stored.map((m) => m.chatId))).toEqual(new Set([rows[0]!.id]));
   });
 });

@@ -1,19 +1,18 @@
 import { and, eq, inArray, or } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 
-import type { Db, Tx } from '../../db/client.js';
+import type { Db, DbOrTx, Tx } from '../../db/client.js';
+import { isConstraintViolation } from '../../db/errors.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { EngineMessage } from '../engine/engine.js';
 import type { EngineHandlers, SessionRef } from '../sessions/session-supervisor.js';
 import { parseWaAddress } from './chat-id.js';
-import type { ChatIdentity, ChatsRepository } from './chats.repository.js';
+import type { ChatIdentity } from './chats.repository.js';
 import { type ChatRow, chats } from './chats.table.js';
+import type { IncomingRow, IngestRepository } from './ingest.repository.js';
 import type { MessagesRepository, NewMessage } from './messages.repository.js';
 import { messages } from './messages.table.js';
 import { toChatDto, toMessageDto } from './presenters.js';
-
-/** Kinds that are not conversation: they neither become a chat's last message nor count as unread. */
-const NOT_CONVERSATION = new Set(['reaction', 'system']);
 
 /** The chat identity a message belongs to: the phone form when known, with the hidden id beside it. */
 function identityOf(message: EngineMessage): ChatIdentity {
@@ -44,63 +43,62 @@ function identityOf(message: EngineMessage): ChatIdentity {
 }
 
 /**
- * Writes what engines report: message batches (live or history) in a few multi-row statements
- * per batch, chat counters in the same transaction, status reports, identity merges. Emits the
- * domain events after commit.
+ * Writes what engines report: message batches (live or history) with their chats' counters, one
+ * statement per batch; status reports; edits and deletions; identity merges. Emits the domain
+ * events after commit.
  */
 export function createMessageIngest(deps: {
   db: Db;
-  chats: ChatsRepository;
+  ingest: IngestRepository;
   messages: MessagesRepository;
   events: EventBus;
   log: FastifyBaseLogger;
 }): Omit<EngineHandlers, 'ready'> {
-  /** Stores one batch in one transaction and announces its new live messages after commit. */
+  /**
+   * Stores one batch in one statement and announces its new live messages after commit. A batch
+   * whose hidden ids point at other chats (a remap or a merge) first reconciles them, in a transaction
+   * with the statement.
+   */
   const store = async (ref: SessionRef, source: 'live' | 'history', batch: EngineMessage[]) => {
     if (batch.length === 0) {
       return;
     }
     const { identities, chatKeyOf } = groupByChat(batch);
-
-    const { inserted, touched } = await deps.db.transaction(async (tx) => {
-      const { remap, linked } = await reconcileIdentities(tx, ref, identities);
-      const chatRows = await deps.chats.upsertMany(
-        ref.companyId,
-        ref.sessionId,
+    const live = source === 'live';
+    const write = (tx: DbOrTx, remap: Map<string, string>) =>
+      deps.ingest.store(
+        ref,
         [...identities.values()],
+        batch.map((m) => {
+          const key = chatKeyOf.get(m)!;
+          return toIncomingRow(m, remap.get(key) ?? key);
+        }),
+        { live, returnRows: live },
         tx,
       );
-      const chatIdOf = new Map(chatRows.map((c) => [c.waChatId, c.id]));
-      const chatOf = (m: EngineMessage) => {
-        const key = chatKeyOf.get(m)!;
-        return chatIdOf.get(remap.get(key) ?? key)!;
-      };
-      const rows = batch.map((m) => toMessageRow(ref, chatOf(m), m));
-      const inserted = await deps.messages.insertMany(rows, tx);
-
-      // One update per chat: its newest new message, and how many new incoming ones are unread.
-      const perChat = new Map<string, Parameters<ChatsRepository['applyNewMessages']>[0][number]>();
-      for (const row of inserted) {
-        if (NOT_CONVERSATION.has(row.type)) {
-          continue;
-        }
-        const unread = source === 'live' && !row.fromMe ? 1 : 0;
-        const current = perChat.get(row.chatId);
-        const newer = !current || row.timestamp >= current.at;
-        perChat.set(row.chatId, {
-          chatId: row.chatId,
-          messageId: newer ? row.id : current.messageId,
-          body: newer ? row.body : current.body,
-          type: newer ? row.type : current.type,
-          fromMe: newer ? row.fromMe : current.fromMe,
-          at: newer ? row.timestamp : current.at,
-          unread: (current?.unread ?? 0) + unread,
-        });
+    const reconciled = () =>
+      deps.db.transaction(async (tx) => {
+        const { remap, linked } = await reconcileIdentities(tx, ref, identities);
+        const result = await write(tx, remap);
+        return { ...result, chats: [...linked, ...result.chats] };
+      });
+    const direct = async () => {
+      if ((await lidsToReconcile(deps.db, ref, identities)) > 0) {
+        return null;
       }
-      const updated = await deps.chats.applyNewMessages([...perChat.values()], tx);
-      const touched = new Map([...linked, ...chatRows, ...updated].map((c) => [c.id, c]));
-      return { inserted, touched };
-    });
+      try {
+        return await write(deps.db, new Map());
+      } catch (err) {
+        // Another writer created one of the chats (or gave one a hidden id) since the statement's
+        // snapshot: nothing was written, and the reconciling path reads them afresh.
+        if (isConstraintViolation(err)) {
+          return null;
+        }
+        throw err;
+      }
+    };
+    const { stored, inserted, chats: touchedRows } = (await direct()) ?? (await reconciled());
+    const touched = new Map(touchedRows.map((c) => [c.id, c]));
 
     deps.log.info(
       {
@@ -108,7 +106,7 @@ export function createMessageIngest(deps: {
         sessionId: ref.sessionId,
         source,
         received: batch.length,
-        stored: inserted.length,
+        stored,
       },
       'messages saved',
     );
@@ -282,6 +280,38 @@ async function linkIdentity(
   return row ?? null;
 }
 
+/** The chat key (WhatsApp id) of each existing chat that holds one of the batch's hidden ids. */
+async function chatsOfLids(
+  tx: DbOrTx,
+  ref: SessionRef,
+  identities: Map<string, ChatIdentity>,
+): Promise<Map<string, string>> {
+  const lids = [...new Set([...identities.values()].flatMap((i) => (i.lid ? [i.lid] : [])))];
+  if (lids.length === 0) {
+    return new Map();
+  }
+  const known = await tx
+    .select({ waChatId: chats.waChatId, lid: chats.lid })
+    .from(chats)
+    .where(
+      and(eq(chats.companyId, ref.companyId), eq(chats.sessionId, ref.sessionId), inArray(chats.lid, lids)),
+    );
+  return new Map(known.map((k) => [k.lid!, k.waChatId]));
+}
+
+/** The identities whose hidden id another chat already holds: they need a remap or a merge first. */
+function needingReconcile(identities: Map<string, ChatIdentity>, chatOfLid: Map<string, string>) {
+  return [...identities].filter(([key, identity]) => {
+    const existing = identity.lid ? chatOfLid.get(identity.lid) : undefined;
+    return existing !== undefined && existing !== key;
+  });
+}
+
+/** How many of the batch's chats need reconciling (see `reconcileIdentities`); a read, no writes. */
+async function lidsToReconcile(db: DbOrTx, ref: SessionRef, identities: Map<string, ChatIdentity>) {
+  return needingReconcile(identities, await chatsOfLids(db, ref, identities)).length;
+}
+
 /**
  * Points a batch's chat identities at the chats that already exist for their hidden ids: a message
  * addressed by the hidden id joins the chat that knows it, and a message that brings both ids links
@@ -294,22 +324,9 @@ async function reconcileIdentities(
 ): Promise<{ remap: Map<string, string>; linked: ChatRow[] }> {
   const remap = new Map<string, string>();
   const linked: ChatRow[] = [];
-  const lids = [...new Set([...identities.values()].flatMap((i) => (i.lid ? [i.lid] : [])))];
-  if (lids.length === 0) {
-    return { remap, linked };
-  }
-  const known = await tx
-    .select({ waChatId: chats.waChatId, lid: chats.lid })
-    .from(chats)
-    .where(
-      and(eq(chats.companyId, ref.companyId), eq(chats.sessionId, ref.sessionId), inArray(chats.lid, lids)),
-    );
-  const chatOfLid = new Map(known.map((k) => [k.lid!, k.waChatId]));
-  for (const [key, identity] of [...identities]) {
-    const existing = identity.lid ? chatOfLid.get(identity.lid) : undefined;
-    if (!identity.lid || !existing || existing === key) {
-      continue;
-    }
+  const chatOfLid = await chatsOfLids(tx, ref, identities);
+  for (const [key, identity] of needingReconcile(identities, chatOfLid)) {
+    const existing = chatOfLid.get(identity.lid!)!;
     if (key === identity.lid) {
       // Only the hidden id is on this message: it belongs to the chat that already has it.
       remap.set(key, existing);
@@ -323,7 +340,7 @@ async function reconcileIdentities(
       });
       continue;
     }
-    const row = await linkIdentity(tx, ref, identity.lid, key);
+    const row = await linkIdentity(tx, ref, identity.lid!, key);
     if (row) {
       linked.push(row);
     }
@@ -372,10 +389,14 @@ function groupByChat(batch: EngineMessage[]) {
 
 /** The stored row of an engine message in a given chat. */
 export function toMessageRow(ref: SessionRef, chatId: string, m: EngineMessage): NewMessage {
+  const { chatKey: _, ...row } = toIncomingRow(m, '');
+  return { ...row, sessionId: ref.sessionId, companyId: ref.companyId, chatId };
+}
+
+/** The row to store for an engine message, addressed to its chat by the chat's WhatsApp id. */
+function toIncomingRow(m: EngineMessage, chatKey: string): IncomingRow {
   return {
-    sessionId: ref.sessionId,
-    companyId: ref.companyId,
-    chatId,
+    chatKey,
     waMessageId: m.waMessageId,
     fromMe: m.fromMe,
     type: m.type,

@@ -1,0 +1,174 @@
+import { sql } from 'drizzle-orm';
+
+import { rowsOf } from '../../db/bulk.js';
+import type { DbOrTx } from '../../db/client.js';
+import { prepareSql } from '../../db/prepared.js';
+import { newId } from '../../shared/ids.js';
+import type { ChatIdentity } from './chats.repository.js';
+import { type ChatRow, chats } from './chats.table.js';
+import type { NewMessage } from './messages.repository.js';
+import { type MessageRow, messages } from './messages.table.js';
+
+/** Kinds that are not conversation: they neither become a chat's last message nor count as unread. */
+export const NOT_CONVERSATION = ['reaction', 'system'] as const;
+
+/** A message to store, addressed to its chat by the chat's WhatsApp id (one of the batch's identities). */
+export type IncomingRow = Omit<NewMessage, 'chatId' | 'sessionId' | 'companyId'> & { chatKey: string };
+
+const p = (name: string) => sql.placeholder(name);
+
+/** The batch (`excluded`) brings a message at least as new as the chat's last one. */
+const BATCH_IS_NEWER =
+  'excluded.last_message_at is not null and (chats.last_message_at is null or excluded.last_message_at >= chats.last_message_at)';
+/** The chat's "last message" column takes the batch's value only when the batch is newer. */
+const newerOr = (column: string) =>
+  sql.raw(`${column} = case when ${BATCH_IS_NEWER} then excluded.${column} else chats.${column} end`);
+
+/**
+ * One statement stores a batch and moves its chats forward, so a live message costs one round trip,
+ * not a transaction of four:
+ *
+ * 1. `ident`: each chat of the batch, with its id if it exists (or a new id);
+ * 2. `m`: the messages, skipping those already stored (same session and WhatsApp id);
+ * 3. `latest`, `unread`: per chat, the newest new conversational message and how many new incoming
+ *    ones are unread (live only);
+ * 4. `c`: the chats upserted with those: a name we lacked is filled in, the last message only moves
+ *    forward, unread adds up and unarchives.
+ *
+ * Every part sees the same snapshot and foreign keys are checked at the end of the statement, so a
+ * message may point at the chat `c` creates. Chats must be free of hidden-id conflicts (the caller
+ * reconciles those first, in a transaction). If another writer creates one of the chats meanwhile,
+ * the statement fails on the foreign key and can simply be run again.
+ */
+const ingestStatement = prepareSql(
+  'messages_ingest',
+  sql`
+  with ident as (
+    select i.wa_chat_id, i.lid, i.phone_number, i.name, i.is_group, coalesce(c.id, i.new_id) as chat_id
+    from unnest(${p('chatWaIds')}::text[], ${p('chatLids')}::text[], ${p('chatPhones')}::text[],
+                ${p('chatNames')}::text[], ${p('chatGroups')}::boolean[], ${p('chatNewIds')}::uuid[])
+      as i(wa_chat_id, lid, phone_number, name, is_group, new_id)
+    left join ${chats} c on c.session_id = ${p('sessionId')}::uuid and c.wa_chat_id = i.wa_chat_id
+  ),
+  m as (
+    insert into ${messages} (id, session_id, company_id, chat_id, wa_message_id, from_me, type, body,
+      sender_wa_id, sender_phone, sender_name, "timestamp", status, quoted_wa_message_id, media, media_ref)
+    select v.id, ${p('sessionId')}::uuid, ${p('companyId')}::uuid, ident.chat_id, v.wa_message_id, v.from_me,
+      v.type, v.body, v.sender_wa_id, v.sender_phone, v.sender_name, v.ts, v.status::message_status, v.quoted,
+      v.media::jsonb, v.media_ref
+    from unnest(${p('ids')}::uuid[], ${p('chatKeys')}::text[], ${p('waIds')}::text[], ${p('fromMe')}::boolean[],
+                ${p('types')}::text[], ${p('bodies')}::text[], ${p('senderWaIds')}::text[],
+                ${p('senderPhones')}::text[], ${p('senderNames')}::text[], ${p('timestamps')}::timestamptz[],
+                ${p('statuses')}::text[], ${p('quoted')}::text[], ${p('media')}::text[], ${p('mediaRefs')}::text[])
+      with ordinality as v(id, chat_key, wa_message_id, from_me, type, body, sender_wa_id, sender_phone,
+                           sender_name, ts, status, quoted, media, media_ref, n)
+    join ident on ident.wa_chat_id = v.chat_key
+    order by v.n
+    on conflict (session_id, wa_message_id) do nothing
+    returning *
+  ),
+  latest as (
+    select distinct on (chat_id) chat_id, id, body, type, from_me, "timestamp"
+    from m
+    where type <> all(${p('notConversation')}::text[])
+    order by chat_id, "timestamp" desc, id desc
+  ),
+  unread as (
+    select chat_id, count(*)::int as n
+    from m
+    where ${p('live')}::boolean and not from_me and type <> all(${p('notConversation')}::text[])
+    group by chat_id
+  ),
+  c as (
+    insert into ${chats} (id, company_id, session_id, wa_chat_id, lid, phone_number, name, is_group,
+      last_message_id, last_message_body, last_message_type, last_message_from_me, last_message_at,
+      last_activity_at, unread_count)
+    select ident.chat_id, ${p('companyId')}::uuid, ${p('sessionId')}::uuid, ident.wa_chat_id, ident.lid,
+      ident.phone_number, ident.name, ident.is_group, l.id, left(l.body, 500), l.type, l.from_me,
+      l."timestamp", coalesce(l."timestamp", now()), coalesce(u.n, 0)
+    from ident
+    left join latest l on l.chat_id = ident.chat_id
+    left join unread u on u.chat_id = ident.chat_id
+    on conflict (session_id, wa_chat_id) do update set
+      name = coalesce(excluded.name, chats.name),
+      lid = coalesce(chats.lid, excluded.lid),
+      phone_number = coalesce(chats.phone_number, excluded.phone_number),
+      ${newerOr('last_message_id')},
+      ${newerOr('last_message_body')},
+      ${newerOr('last_message_type')},
+      ${newerOr('last_message_from_me')},
+      last_message_at = greatest(chats.last_message_at, excluded.last_message_at),
+      last_activity_at = greatest(chats.last_activity_at, excluded.last_message_at),
+      unread_count = chats.unread_count + excluded.unread_count,
+      archived = chats.archived and excluded.unread_count = 0,
+      updated_at = case when excluded.last_message_id is null then chats.updated_at else now() end
+    returning *
+  )
+  select
+    (select count(*)::int from m) as stored,
+    case when ${p('returnRows')}::boolean then (select coalesce(json_agg(m), '[]'::json) from m) end as messages,
+    case when ${p('returnRows')}::boolean then (select coalesce(json_agg(c), '[]'::json) from c) end as chats
+`,
+);
+
+/** json_agg's rows: already parsed by the driver, or text on a driver that leaves json alone. */
+function jsonRows(value: unknown): Record<string, unknown>[] {
+  if (value === null || value === undefined) {
+    return [];
+  }
+  return (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>[];
+}
+
+export function createIngestRepository(db: DbOrTx) {
+  return {
+    /**
+     * Stores a batch of messages and their chats in one statement (see `ingestStatement`). With
+     * `returnRows`, returns the messages inserted (in batch order) and every chat of the batch as
+     * stored now; without, only how many messages were new.
+     */
+    async store(
+      scope: { companyId: string; sessionId: string },
+      identities: ChatIdentity[],
+      rows: IncomingRow[],
+      options: { live: boolean; returnRows: boolean },
+      tx: DbOrTx = db,
+    ): Promise<{ stored: number; inserted: MessageRow[]; chats: ChatRow[] }> {
+      const ids = rows.map((r) => r.id ?? newId());
+      const result = await ingestStatement(tx, {
+        ...scope,
+        chatWaIds: identities.map((c) => c.waChatId),
+        chatLids: identities.map((c) => c.lid ?? null),
+        chatPhones: identities.map((c) => c.phoneNumber ?? null),
+        chatNames: identities.map((c) => c.name ?? null),
+        chatGroups: identities.map((c) => c.isGroup),
+        chatNewIds: identities.map(() => newId()),
+        ids,
+        chatKeys: rows.map((r) => r.chatKey),
+        waIds: rows.map((r) => r.waMessageId),
+        fromMe: rows.map((r) => r.fromMe),
+        types: rows.map((r) => r.type),
+        bodies: rows.map((r) => r.body ?? null),
+        senderWaIds: rows.map((r) => r.senderWaId ?? null),
+        senderPhones: rows.map((r) => r.senderPhone ?? null),
+        senderNames: rows.map((r) => r.senderName ?? null),
+        timestamps: rows.map((r) => r.timestamp.toISOString()),
+        statuses: rows.map((r) => r.status),
+        quoted: rows.map((r) => r.quotedWaMessageId ?? null),
+        media: rows.map((r) => (r.media ? JSON.stringify(r.media) : null)),
+        mediaRefs: rows.map((r) => r.mediaRef ?? null),
+        notConversation: NOT_CONVERSATION,
+        live: options.live,
+        returnRows: options.returnRows,
+      });
+      const [out] = result.rows;
+      const byId = new Map(rowsOf(messages, { rows: jsonRows(out?.messages) }).map((m) => [m.id, m]));
+      return {
+        stored: Number(out?.stored ?? 0),
+        inserted: ids.flatMap((id) => byId.get(id) ?? []),
+        chats: rowsOf(chats, { rows: jsonRows(out?.chats) }),
+      };
+    },
+  };
+}
+
+export type IngestRepository = ReturnType<typeof createIngestRepository>;
