@@ -360,12 +360,18 @@ describe('connection-state recovery', () => {
     const session = await createSession(company);
     await control.next('whatsapp:qr', about(session.id));
     expect(client.heard('whatsapp:qr')).toEqual([]);
+    // Meanwhile another company links a number: that is not among what the client missed.
+    const stranger = await givenCompany(app);
+    const strangerSocket = await connected(app, stranger.token);
+    const foreign = await createSession(stranger);
+    await strangerSocket.next('whatsapp:qr', about(foreign.id));
 
     expect(await reconnect(client)).toEqual({ ok: true });
     expect(client.socket.recovered).toBe(true);
     const missed = await client.next('whatsapp:qr', about(session.id));
     expect(missed.qrCode).toMatch(/^data:image\/png;base64,/);
     await client.next('realtime:connected', (p) => p.recovered === true);
+    expect(client.heard('whatsapp:qr').map((p) => p.sessionId)).toEqual([session.id]);
 
     // And it goes on hearing live events.
     await scan(company, session.id);

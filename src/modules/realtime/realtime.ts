@@ -9,6 +9,7 @@ import { UnauthorizedError } from '../../http/errors.js';
 import type { Actor } from '../../shared/actor.js';
 import type { AccessPolicy } from '../access/policy.js';
 import { type Io, ioOutbox, subscribeFanOut } from './fan-out.js';
+import { MAX_DISCONNECTION_MS, RecoveryAdapter } from './recovery-adapter.js';
 import { type RoomMember, rooms, roomsFor, sessionRooms, setRooms } from './rooms.js';
 import type {
   ClientToServerEvents,
@@ -17,8 +18,6 @@ import type {
   SocketData,
 } from './socket-events.js';
 
-/** How long a dropped client's rooms and missed events are kept for it to resume. */
-export const MAX_DISCONNECTION_MS = 2 * 60 * 1000;
 /** How long a user's "rights changed" mark must outlive any socket state computed before it. */
 const CHANGE_MEMORY_MS = MAX_DISCONNECTION_MS + 60_000;
 
@@ -62,6 +61,7 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
       // Clients send nothing but the handshake; a large token still fits.
       maxHttpBufferSize: 64 * 1024,
       connectionStateRecovery: { maxDisconnectionDuration: MAX_DISCONNECTION_MS, skipMiddlewares: false },
+      adapter: RecoveryAdapter,
       ...(cors.length > 0 ? { cors: { origin: cors.includes('*') ? true : cors } } : {}),
       // `cors` only answers browsers' polling requests; WebSocket handshakes carry an Origin that
       // nothing else checks, so both transports pass through the same origin rule here.
