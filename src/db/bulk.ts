@@ -80,11 +80,7 @@ export async function insertUnnest<T extends PgTable>(
  * property keys, values through each column's driver mapping.
  */
 export function rowsOf<T extends PgTable>(table: T, result: unknown): T['$inferSelect'][] {
-  const columns = Object.entries(getTableColumns(table)).map(([key, column]) => ({
-    key,
-    name: casing.getColumnCasing(column),
-    column,
-  }));
+  const columns = columnsOf(table);
   return (result as { rows: Record<string, unknown>[] }).rows.map((raw) => {
     const row: Record<string, unknown> = {};
     for (const { key, name, column } of columns) {
@@ -93,4 +89,21 @@ export function rowsOf<T extends PgTable>(table: T, result: unknown): T['$inferS
     }
     return row;
   });
+}
+
+type ColumnMapping = { key: string; name: string; column: PgColumn };
+const mappings = new WeakMap<PgTable, ColumnMapping[]>();
+
+/** Each column's property key and database name, worked out once per table. */
+function columnsOf(table: PgTable): ColumnMapping[] {
+  let columns = mappings.get(table);
+  if (!columns) {
+    columns = (Object.entries(getTableColumns(table)) as [string, PgColumn][]).map(([key, column]) => ({
+      key,
+      name: casing.getColumnCasing(column),
+      column,
+    }));
+    mappings.set(table, columns);
+  }
+  return columns;
 }

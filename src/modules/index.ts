@@ -196,7 +196,7 @@ export async function createModules({ config, database, events, log, version }: 
         simulatorRoutes(api, {
           network: engine.simulator,
           requireSession: (actor, sessionId) => policy.require(actor, sessionId, 'any'),
-          settled: () => supervisor.settled(),
+          settled: (sessionId) => supervisor.settled(sessionId),
         });
       }
     },

@@ -498,8 +498,15 @@ export function createSessionSupervisor(deps: {
       await releaseLeases(() => deps.leases.releaseAll());
     },
 
-    /** Waits until every event received so far has been handled (tests, shutdown). */
-    async settled(): Promise<void> {
+    /**
+     * Waits until every event received so far has been handled: one session's (the simulator's
+     * control calls answer once their effect is stored), or all of them (tests, shutdown).
+     */
+    async settled(sessionId?: string): Promise<void> {
+      if (sessionId !== undefined) {
+        await live.get(sessionId)?.chain;
+        return;
+      }
       await Promise.all([...live.values()].map((s) => s.chain));
     },
   };

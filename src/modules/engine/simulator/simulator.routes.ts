@@ -88,7 +88,8 @@ export function simulatorRoutes(
     network: SimulatorNetwork;
     /** 404 unless the session is the actor's company's. */
     requireSession: (actor: Actor, sessionId: string) => Promise<unknown>;
-    settled: () => Promise<void>;
+    /** Resolves once the session has handled every event its engine reported so far. */
+    settled: (sessionId: string) => Promise<void>;
   },
 ): void {
   const adminOnly = requireRole('admin');
@@ -112,7 +113,7 @@ export function simulatorRoutes(
     async (req) => {
       await deps.requireSession(req.actor, req.params.sessionId);
       const { phoneNumber } = await network.scan(req.params.sessionId, req.body ?? {});
-      await deps.settled();
+      await deps.settled(req.params.sessionId);
       return ok({ sessionId: req.params.sessionId, phoneNumber });
     },
   );
@@ -138,7 +139,7 @@ export function simulatorRoutes(
         ...req.body,
         timestamp: req.body.timestamp ? new Date(req.body.timestamp) : undefined,
       });
-      await deps.settled();
+      await deps.settled(req.params.sessionId);
       return reply.code(201).send(ok({ waMessageId: message.waMessageId }));
     },
   );
@@ -161,7 +162,7 @@ export function simulatorRoutes(
     async (req) => {
       await deps.requireSession(req.actor, req.params.sessionId);
       network.status(req.params.sessionId, req.body.waMessageId, req.body.status);
-      await deps.settled();
+      await deps.settled(req.params.sessionId);
       return ok(req.body);
     },
   );
@@ -184,7 +185,7 @@ export function simulatorRoutes(
     async (req) => {
       await deps.requireSession(req.actor, req.params.sessionId);
       await network.drop(req.params.sessionId, req.body ?? {});
-      await deps.settled();
+      await deps.settled(req.params.sessionId);
       return ok({ sessionId: req.params.sessionId, loggedOut: req.body?.loggedOut ?? false });
     },
   );
@@ -207,7 +208,7 @@ export function simulatorRoutes(
     async (req) => {
       await deps.requireSession(req.actor, req.params.sessionId);
       const result = network.history(req.params.sessionId, { batchSize: 500, ...req.body });
-      await deps.settled();
+      await deps.settled(req.params.sessionId);
       return ok(result);
     },
   );
@@ -249,7 +250,7 @@ export function simulatorRoutes(
     async (req) => {
       await deps.requireSession(req.actor, req.params.sessionId);
       const faults = await network.setFaults(req.params.sessionId, req.body);
-      await deps.settled();
+      await deps.settled(req.params.sessionId);
       return ok(faults);
     },
   );
