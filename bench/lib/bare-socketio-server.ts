@@ -7,8 +7,9 @@
  *   (as the service sends once it has set a socket's rooms).
  * - `POST /template` sets the `whatsapp:message` payload to send (a real one, captured from the
  *   service in the same run, so both sides carry the same bytes).
- * - `POST /emit {rooms, text}` emits the template, with `message.body = text`, to those rooms and
- *   answers 201: the same one-request-one-broadcast shape as the simulator's `…/incoming`.
+ * - `POST /emit {rooms, text}` emits the template, with `message.body = text` and `message.timestamp`
+ *   the moment of the broadcast, to those rooms and answers 201: the same one-request-one-broadcast
+ *   shape as the simulator's `…/incoming`.
  */
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage } from 'node:http';
@@ -98,9 +99,11 @@ function serve(): void {
         }
         if (req.url === '/emit') {
           const { rooms, text } = body as { rooms: string[]; text: string };
+          // Stamped with the moment of the broadcast, as the service's message carries the moment
+          // of its engine event.
           io.to(rooms).emit('whatsapp:message', {
             ...template,
-            message: { ...template.message, body: text },
+            message: { ...template.message, body: text, timestamp: new Date().toISOString() },
           });
           res.writeHead(201, { 'content-type': 'application/json' }).end('{"success":true}');
           return;

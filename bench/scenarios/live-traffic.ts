@@ -33,7 +33,10 @@ interface Audience {
 }
 
 interface Outcome {
+  /** Engine event (the message's timestamp, stamped by the simulator as it emits) → reader socket. */
   latency: Percentiles;
+  /** From just before the HTTP call that makes the simulator emit → reader socket. */
+  callLatency: Percentiles;
   sent: number;
   /** Messages a reader never got, or got more than once; the same for the company's admin socket. */
   readerLost: number;
@@ -47,6 +50,9 @@ interface Outcome {
   /** p99 of each stretch of the timed run (a tail spread over the run, or one bad moment). */
   p99ByStretch: number[];
 }
+
+/** This process's clock as epoch milliseconds, to the microsecond. */
+const epochNow = () => performance.timeOrigin + performance.now();
 
 /** Seconds of traffic per stretch in `p99ByStretch`. */
 const STRETCH_SECONDS = 5;
@@ -68,6 +74,7 @@ async function drive(
   const timedFrom = RATE * warmupSeconds;
   const sentAt = new Float64Array(total);
   const readerAt = new Float64Array(total).fill(Number.NaN);
+  const eventLatency = new Float64Array(total).fill(Number.NaN);
   const readerCount = new Uint8Array(total);
   const adminCount = new Uint8Array(total);
   const prefix = `live ${tag} `;
@@ -79,8 +86,12 @@ async function drive(
   };
   const offs: (() => void)[] = [];
   audience.readers.forEach((socket, s) => {
-    const listener = (payload: { sessionId: string; message: { body: string | null } }) => {
+    const listener = (payload: {
+      sessionId: string;
+      message: { body: string | null; timestamp: string };
+    }) => {
       const at = performance.now();
+      const epoch = epochNow();
       const i = indexOf(payload);
       if (i < 0 || i % SESSIONS !== s) {
         return;
@@ -88,6 +99,7 @@ async function drive(
       readerCount[i]! += 1;
       if (readerCount[i] === 1) {
         readerAt[i] = at;
+        eventLatency[i] = epoch - Date.parse(payload.message.timestamp);
         received += 1;
         if (received === drained?.count) {
           drained.resolve();
@@ -142,12 +154,14 @@ async function drive(
   }
 
   const samples: number[] = [];
+  const callSamples: number[] = [];
   const stretches: number[][] = [];
   for (let i = timedFrom; i < total; i++) {
     if (!Number.isNaN(readerAt[i]!)) {
-      samples.push(readerAt[i]! - sentAt[i]!);
+      samples.push(eventLatency[i]!);
+      callSamples.push(readerAt[i]! - sentAt[i]!);
       const stretch = Math.floor((i - timedFrom) / (RATE * STRETCH_SECONDS));
-      (stretches[stretch] ??= []).push(readerAt[i]! - sentAt[i]!);
+      (stretches[stretch] ??= []).push(eventLatency[i]!);
     }
   }
   let readerLost = 0;
@@ -162,6 +176,7 @@ async function drive(
   }
   return {
     latency: percentiles(samples),
+    callLatency: percentiles(callSamples),
     sent: total,
     readerLost,
     readerDuplicates,
@@ -251,6 +266,8 @@ export const liveTraffic: Scenario = {
       };
       const template = new Promise<unknown>((resolve) => readerSockets[0]!.once('whatsapp:message', resolve));
 
+      // The receipt is read on this process's clock and the event on the server's wall clock.
+      const clockSkewMs = Math.abs(epochNow() - Date.now());
       const serviceTag = randomBytes(4).toString('hex');
       const serverCpu = cpuSecondsOf(server.pid);
       const serverRss = rssOf(server.pid);
@@ -265,7 +282,7 @@ export const liveTraffic: Scenario = {
         rssGrowth: rssOf(server.pid) - serverRss,
       };
       log(
-        `service: p50 ${round(subject.latency.p50)} p99 ${round(subject.latency.p99)} ms; ${describe(subject)}`,
+        `service: event → socket p50 ${round(subject.latency.p50)} p99 ${round(subject.latency.p99)} ms, HTTP call → socket p99 ${round(subject.callLatency.p99)} ms; ${describe(subject)}`,
       );
       const [stored] = await database.db
         .select({ n: count() })
@@ -317,7 +334,7 @@ export const liveTraffic: Scenario = {
         rssGrowth: rssOf(bare.pid) - bareRss,
       };
       log(
-        `baseline: p50 ${round(baseline.latency.p50)} p99 ${round(baseline.latency.p99)} ms; ${describe(baseline)}`,
+        `baseline: broadcast → socket p50 ${round(baseline.latency.p50)} p99 ${round(baseline.latency.p99)} ms, HTTP call → socket p99 ${round(baseline.callLatency.p99)} ms; ${describe(baseline)}`,
       );
 
       const s = subject.latency;
@@ -327,10 +344,22 @@ export const liveTraffic: Scenario = {
         size: { sessions: SESSIONS, 'msg/s': RATE, seconds, messages: subject.sent },
         baseline: `a bare socket.io 4.8 server (node:http, default options, own process) with the same sockets in the same rooms, driven at the same pace: one HTTP POST → one room broadcast of the same payload`,
         metrics: [
-          { name: 'latency p50', unit: 'ms', value: s.p50, baseline: b.p50 },
-          { name: 'latency p90', unit: 'ms', value: s.p90, baseline: b.p90 },
-          { name: 'latency p99', unit: 'ms', value: s.p99, baseline: b.p99 },
-          { name: 'latency max', unit: 'ms', value: s.max, baseline: b.max },
+          { name: 'engine event → socket, p50', unit: 'ms', value: s.p50, baseline: b.p50 },
+          { name: 'engine event → socket, p90', unit: 'ms', value: s.p90, baseline: b.p90 },
+          { name: 'engine event → socket, p99', unit: 'ms', value: s.p99, baseline: b.p99 },
+          { name: 'engine event → socket, max', unit: 'ms', value: s.max, baseline: b.max },
+          {
+            name: 'HTTP call → socket, p50',
+            unit: 'ms',
+            value: subject.callLatency.p50,
+            baseline: baseline.callLatency.p50,
+          },
+          {
+            name: 'HTTP call → socket, p99',
+            unit: 'ms',
+            value: subject.callLatency.p99,
+            baseline: baseline.callLatency.p99,
+          },
           {
             name: 'server CPU per message',
             unit: 'ms',
@@ -368,7 +397,7 @@ export const liveTraffic: Scenario = {
           },
         ],
         checks: [
-          atMost(`p99 ≤ ${TARGET.p99Ms} ms`, s.p99, TARGET.p99Ms, 'ms'),
+          atMost(`engine event → socket p99 ≤ ${TARGET.p99Ms} ms`, s.p99, TARGET.p99Ms, 'ms'),
           {
             target: 'nothing lost: every message received exactly once and persisted',
             actual: `${describe(subject)}; ${persisted} of ${subject.sent} persisted`,
@@ -376,7 +405,8 @@ export const liveTraffic: Scenario = {
           },
         ],
         notes: [
-          `latency = from just before the HTTP call that makes the simulator emit the message (POST /api/simulator/sessions/:id/incoming) to the session's reader socket receiving whatsapp:message, both in the bench process (performance.now()). It includes the HTTP hop, so it is an upper bound on engine event → socket`,
+          `engine event → socket = from the engine event (the message's timestamp, which the simulator stamps as it emits the event; the baseline stamps its broadcast the same way) to the session's reader socket receiving whatsapp:message (this process's clock as epoch ms: performance.timeOrigin + performance.now(); it agreed with Date.now() to ${round(clockSkewMs)} ms). The timestamp has millisecond precision and is truncated, so this reads up to 1 ms long, never short`,
+          `HTTP call → socket = from just before the HTTP call that makes the simulator emit (POST /api/simulator/sessions/:id/incoming) to the same receipt: it adds the HTTP hop and the simulator's control route (authentication, the session check, a query) to the path`,
           `${SESSIONS} sessions (${COMPANIES} companies × ${SESSIONS_PER_COMPANY}, the default SESSIONS_PER_COMPANY), ${CONTACTS_PER_SESSION} contacts each, round robin; each session has one manager socket with canRead, each company its admin socket; all ${subject.sent} messages have unique texts; ${warmupSeconds} s of the same traffic first warm the server up (checked for loss, not timed), and the timed ${seconds} s start once they have all arrived`,
           `p99 by ${STRETCH_SECONDS} s of traffic: service ${subject.p99ByStretch.map((v) => round(v)).join(', ')} ms; baseline ${baseline.p99ByStretch.map((v) => round(v)).join(', ')} ms`,
           `calls go out on schedule whether or not earlier ones have answered (worst start lag: service ${round(subject.maxLagMs)} ms, baseline ${round(baseline.maxLagMs)} ms); "pace achieved" = timed messages / time from the first timed call until the last one answered, below ${RATE} msg/s when the server falls behind`,
