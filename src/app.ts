@@ -12,7 +12,6 @@ import Fastify, { type FastifyBaseLogger, type FastifyReply, LogController } fro
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
-  serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
@@ -24,6 +23,7 @@ import { useAuthentication } from './http/auth.js';
 import { fail } from './http/envelope.js';
 import { errorHandler } from './http/error-handler.js';
 import { nulGuard } from './http/nul-guard.js';
+import { serializerCompiler } from './http/serializer.js';
 import type { ApiApp } from './http/types.js';
 import { createModules, type Modules } from './modules/index.js';
 import { attachRealtime } from './modules/realtime/realtime.js';
