@@ -288,7 +288,7 @@ export const fanOut: Scenario = {
         notes: [
           `time from just before the HTTP call that makes the server emit (the simulator's POST …/incoming; the baseline's POST /emit) to the ${size.entitled}th receipt, in the bench process, which hosts all clients of both servers (WebSocket transport, one connection each); ${rounds} rounds per server, alternating, after ${warmup} untimed; the p99 of ${rounds} rounds is its ${Math.ceil(rounds * 0.99)}th value`,
           `service sockets: ${size.entitled} managers with canRead on the session; ${size.otherSession} managers of the same company with canRead on another session; ${size.noGrant} with no grant; ${size.otherCompanies} other companies × (admin + ${size.perOtherCompany - 1} managers); the company's admin is not connected. Users are inserted rows with tokens from the service's own signer; grants go through the API`,
-          `the service's path adds to the baseline's: authentication, the session check, the ingest transaction on PostgreSQL (the message and its chat), and the fan-out through the access rooms`,
+          `the service's path adds to the baseline's: authentication, the session check, the ingest statement on PostgreSQL (the message and its chat), and the fan-out through the access rooms`,
           `baseline sockets: ${baseline.duplicates} duplicates, ${baseline.leaked} to others`,
         ],
       };

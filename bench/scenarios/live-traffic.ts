@@ -411,7 +411,7 @@ export const liveTraffic: Scenario = {
           `p99 by ${STRETCH_SECONDS} s of traffic: service ${subject.p99ByStretch.map((v) => round(v)).join(', ')} ms; baseline ${baseline.p99ByStretch.map((v) => round(v)).join(', ')} ms`,
           `calls go out on schedule whether or not earlier ones have answered (worst start lag: service ${round(subject.maxLagMs)} ms, baseline ${round(baseline.maxLagMs)} ms); "pace achieved" = timed messages / time from the first timed call until the last one answered, below ${RATE} msg/s when the server falls behind`,
           `CPU per message = CPU time (user + system, /proc/<pid>/stat) over the run ÷ messages: the server process, this database's PostgreSQL backends, and the bench process (HTTP client and sockets); RSS growth = the server's RSS after the run minus before, garbage not yet collected included (the service also keeps recent broadcasts for connection-state recovery: up to 2 minutes, at most 10,000); the bare server's: ${round(baselineCpu.rssGrowth)} MiB`,
-          `the baseline shows what the HTTP hop, socket.io delivery and the bench's own clients cost at this pace; the difference is the service's own work (authentication, validation, the session check, the ingest transaction on PostgreSQL, fan-out). It ran after the service, without PostgreSQL busy; baseline delivery: ${describe(baseline)}`,
+          `the baseline shows what the HTTP hop, socket.io delivery and the bench's own clients cost at this pace; the difference is the service's own work (authentication, validation, the session check, the ingest statement on PostgreSQL, fan-out). It ran after the service, without PostgreSQL busy; baseline delivery: ${describe(baseline)}`,
         ],
       };
     } finally {
