@@ -1,10 +1,12 @@
 import { eq, sql } from 'drizzle-orm';
+import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { givenSessionRow } from '../../../test/support/rows.js';
 import { openTestDatabase } from '../../../test/support/test-app.js';
-import type { Database } from '../../db/client.js';
+import { type Database, fromPool } from '../../db/client.js';
+import { isTransientDbError } from '../../db/errors.js';
 import { createEventBus } from '../../events/event-bus.js';
 import type { EngineMessage } from '../engine/engine.js';
 import { chats } from './chats.table.js';
@@ -291,5 +293,28 @@ describe('message ingest', () => {
     const stored = await database.db.select().from(messages).where(eq(messages.sessionId, ref.sessionId));
     expect(stored).toHaveLength(6);
     expect(new Set(stored.map((m) => m.chatId))).toEqual(new Set([rows[0]!.id]));
+  });
+
+  it('hands a batch back when the database cannot be reached, instead of dropping it message by message', async () => {
+    const unreachable = fromPool(
+      new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:9/none', connectionTimeoutMillis: 2000 }),
+    );
+    const handler = createMessageIngest({
+      db: unreachable.db,
+      ingest: createIngestRepository(unreachable.db),
+      messages: createMessagesRepository(unreachable.db),
+      events,
+      log: pino({ level: 'silent' }),
+    });
+    const ref = {
+      companyId: '01a21913-6c11-7c3f-9fe0-6c1c5e726eeb',
+      sessionId: '01a21913-6c1e-74c5-95b7-9e2fc5588e42',
+    };
+    const failure = await handler.messages(ref, 'live', [message({}), message({})]).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    await unreachable.close();
+    expect(isTransientDbError(failure)).toBe(true);
   });
 });

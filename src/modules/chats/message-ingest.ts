@@ -2,7 +2,7 @@ import { and, eq, inArray, or } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
-import { isConstraintViolation } from '../../db/errors.js';
+import { isConstraintViolation, isTransientDbError } from '../../db/errors.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { EngineMessage } from '../engine/engine.js';
 import type { EngineHandlers, SessionRef } from '../sessions/session-supervisor.js';
@@ -132,7 +132,8 @@ export function createMessageIngest(deps: {
       try {
         await store(ref, source, clean);
       } catch (err) {
-        if (clean.length <= 1) {
+        // An unreachable database fails every message alike: the supervisor tries the batch again.
+        if (clean.length <= 1 || isTransientDbError(err)) {
           throw err;
         }
         // One bad message must not take its batch with it: store them one by one.
@@ -144,6 +145,9 @@ export function createMessageIngest(deps: {
           try {
             await store(ref, source, [message]);
           } catch (single) {
+            if (isTransientDbError(single)) {
+              throw single; // those stored already are skipped as duplicates when the batch comes again
+            }
             deps.log.error(
               { err: single, sessionId: ref.sessionId, waMessageId: message.waMessageId },
               'message not stored',

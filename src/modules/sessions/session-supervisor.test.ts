@@ -21,6 +21,7 @@ import { createSessionLeases, type SessionLeases } from './session-leases.js';
 import {
   backoffDelay,
   createSessionSupervisor,
+  type EngineHandlers,
   MAX_COALESCED_MESSAGES,
   takeNext,
 } from './session-supervisor.js';
@@ -91,6 +92,26 @@ async function setup(
   });
   const status = async () => (await sessions.find(row.companyId, row.id))!.status;
   return { row: row, supervisor, engines, heard, status };
+}
+
+/** Starts the session with `messages` as its only handler that does anything; the engine reports ready. */
+async function startReady(
+  supervisor: ReturnType<typeof createSessionSupervisor>,
+  row: Awaited<ReturnType<typeof givenSessionRow>>,
+  engines: ReturnType<typeof scriptedEngines>,
+  messages: EngineHandlers['messages'],
+) {
+  supervisor.setHandlers({
+    messages,
+    statuses: () => Promise.resolve(),
+    changes: () => Promise.resolve(),
+    identity: () => Promise.resolve(),
+    ready: () => undefined,
+  });
+  await supervisor.start(row);
+  const engine = engines.contexts.at(-1)!;
+  engine.emit({ type: 'ready', phoneNumber: '79990001122', displayName: null });
+  return engine;
 }
 
 describe('session supervisor', () => {
@@ -203,21 +224,12 @@ describe('session supervisor', () => {
     const blocked = new Promise<void>((resolve) => {
       release = resolve;
     });
-    supervisor.setHandlers({
-      async messages(_ref, source, messages) {
-        batches.push({ source, ids: messages.map((m) => m.waMessageId) });
-        if (batches.length === 1) {
-          await blocked;
-        }
-      },
-      statuses: () => Promise.resolve(),
-      changes: () => Promise.resolve(),
-      identity: () => Promise.resolve(),
-      ready: () => undefined,
+    const engine = await startReady(supervisor, row, engines, async (_ref, source, messages) => {
+      batches.push({ source, ids: messages.map((m) => m.waMessageId) });
+      if (batches.length === 1) {
+        await blocked;
+      }
     });
-    await supervisor.start(row);
-    const engine = engines.contexts[0]!;
-    engine.emit({ type: 'ready', phoneNumber: '79990001122', displayName: null });
     engine.emit(live('A'));
     while (batches.length === 0) {
       await new Promise((resolve) => setTimeout(resolve, 5)); // until A is being stored
@@ -233,6 +245,39 @@ describe('session supervisor', () => {
       { source: 'live', ids: ['B', 'C', 'D'] },
       { source: 'live', ids: ['E'] },
     ]);
+    await supervisor.shutdown();
+  });
+
+  it('stores a message again once the database is back, keeping the order; other failures are not retried', async () => {
+    const { row, supervisor, engines } = await setup();
+    const attempts: string[] = [];
+    const stored: string[] = [];
+    const engine = await startReady(supervisor, row, engines, (_ref, _source, messages) => {
+      const ids = messages.map((m) => m.waMessageId).join();
+      attempts.push(ids);
+      if (ids === 'A' && attempts.length <= 2) {
+        // What node-postgres says when the server goes away mid-query.
+        return Promise.reject(new Error('Connection terminated unexpectedly'));
+      }
+      if (ids === 'BAD') {
+        return Promise.reject(Object.assign(new Error('value too long'), { code: '22001' }));
+      }
+      stored.push(ids);
+      return Promise.resolve();
+    });
+    engine.emit(live('A'));
+    engine.emit({ type: 'message_status', updates: [] }); // keeps B from joining A's batch
+    engine.emit(live('B'));
+    await supervisor.settled();
+    expect(stored).toEqual(['A', 'B']);
+    expect(attempts).toEqual(['A', 'A', 'A', 'B']);
+
+    engine.emit(live('BAD'));
+    engine.emit({ type: 'message_status', updates: [] });
+    engine.emit(live('C'));
+    await supervisor.settled();
+    expect(attempts.slice(4)).toEqual(['BAD', 'C']);
+    expect(stored).toEqual(['A', 'B', 'C']);
     await supervisor.shutdown();
   });
 

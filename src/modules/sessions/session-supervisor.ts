@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import QRCode from 'qrcode';
 
+import { isTransientDbError } from '../../db/errors.js';
 import type { EventBus } from '../../events/event-bus.js';
 import { ConflictError, ServiceUnavailableError } from '../../http/errors.js';
 import type {
@@ -81,6 +82,9 @@ export function takeNext(queue: EngineEvent[]): EngineEvent | undefined {
   }
   return messages === first.messages ? first : { ...first, messages };
 }
+
+/** Backoff between attempts at an engine event the database could not take (short: a stop waits for it). */
+const EVENT_RETRY = { minDelayMs: 200, maxDelayMs: 5_000 };
 
 /** Equal jitter: half the exponential delay, plus a random share of the other half. */
 export function backoffDelay(
@@ -240,6 +244,31 @@ export function createSessionSupervisor(deps: {
     }
   };
 
+  /**
+   * What an engine reports must outlive a passing database outage: an event that failed because
+   * the database could not be reached is handled again, with backoff, for as long as the session
+   * runs here; the events behind it wait, in order. Any other failure is logged and the event left.
+   */
+  const handleSurvivingOutages = async (state: Live, event: EngineEvent) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await handle(state, event);
+        return;
+      } catch (err) {
+        if (!isTransientDbError(err) || !isCurrent(state) || shuttingDown) {
+          logFor(state.ref).error({ err, event: event.type }, 'engine event failed');
+          return;
+        }
+        const delayMs = backoffDelay(attempt, EVENT_RETRY);
+        logFor(state.ref).warn(
+          { err, event: event.type, attempt, retryInMs: delayMs },
+          'engine event not stored: the database is unreachable; trying again',
+        );
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  };
+
   const onDisconnected = async (state: Live, event: Extract<EngineEvent, { type: 'disconnected' }>) => {
     state.qr = null;
     const was = state.status;
@@ -368,11 +397,7 @@ export function createSessionSupervisor(deps: {
           if (!next) {
             return;
           }
-          try {
-            await handle(state, next);
-          } catch (err) {
-            logFor(ref).error({ err, event: next.type }, 'engine event failed');
-          }
+          await handleSurvivingOutages(state, next);
         });
       },
     });
