@@ -265,6 +265,13 @@ export function createSessionSupervisor(deps: {
           'engine event not stored: the database is unreachable; trying again',
         );
         await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (!isCurrent(state) || shuttingDown) {
+          logFor(state.ref).error(
+            { err, event: event.type },
+            'engine event failed; the session stopped here',
+          );
+          return;
+        }
       }
     }
   };
