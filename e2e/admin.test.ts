@@ -1,5 +1,5 @@
 import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   type Account,
@@ -10,7 +10,6 @@ import {
   createSession,
   DESKTOP,
   grantAccess,
-  launchBrowser,
   openPage,
   PHONE,
   registerCompany,
@@ -21,24 +20,21 @@ import {
   simulateHistory,
   simulateIncoming,
   simulateScan,
-  startServer,
   type TestServer,
   uniqueEmail,
   waitForSessionStatus,
+  withServerAndBrowser,
 } from './support.js';
 
 let server: TestServer;
 let browser: Browser;
-
-beforeAll(async () => {
+withServerAndBrowser(
+  (s, b) => {
+    [server, browser] = [s, b];
+  },
   // A QR that rotates every 2 s, so that the test sees a new one arrive on the open page.
-  [server, browser] = await Promise.all([startServer({ SIMULATOR_QR_ROTATE: '2s' }), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+  { SIMULATOR_QR_ROTATE: '2s' },
+);
 
 const sessionCard = (page: Page, sessionId: string) =>
   page.locator(`[data-testid=session-card][data-session-id="${sessionId}"]`);

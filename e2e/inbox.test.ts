@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   type Account,
@@ -10,7 +10,6 @@ import {
   createManager,
   DESKTOP,
   grantAccess,
-  launchBrowser,
   listMessages,
   openPage,
   PHONE,
@@ -25,20 +24,14 @@ import {
   simulateIncoming,
   simulateStatus,
   simulatorOutgoing,
-  startServer,
   type TestServer,
+  withServerAndBrowser,
 } from './support.js';
 
 let server: TestServer;
 let browser: Browser;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+withServerAndBrowser((s, b) => {
+  [server, browser] = [s, b];
 });
 
 const SCREENSHOTS = join(import.meta.dirname, '..', 'docs', 'screenshots');

@@ -1,9 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   createManager,
-  launchBrowser,
   openPage,
   PHONE,
   registerCompany,
@@ -12,21 +11,15 @@ import {
   signInViaUi,
   signInWithToken,
   signOutViaUi,
-  startServer,
   type TestServer,
   uniqueEmail,
+  withServerAndBrowser,
 } from './support.js';
 
 let server: TestServer;
 let browser: Browser;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+withServerAndBrowser((s, b) => {
+  [server, browser] = [s, b];
 });
 
 const navTexts = (page: Page) => page.locator('nav#main-nav .nav-link').allTextContents();

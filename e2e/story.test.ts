@@ -5,12 +5,11 @@
  * office phone (scan, delivery reports) and for the customer (incoming messages).
  */
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   accountFromPage,
   DESKTOP,
-  launchBrowser,
   openPage,
   PHONE,
   registerViaUi,
@@ -20,21 +19,15 @@ import {
   simulateScan,
   simulateStatus,
   simulatorOutgoing,
-  startServer,
   type TestServer,
   uniqueEmail,
+  withServerAndBrowser,
 } from './support.js';
 
 let server: TestServer;
 let browser: Browser;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+withServerAndBrowser((s, b) => {
+  [server, browser] = [s, b];
 });
 
 const chatItem = (page: Page, title: string) =>

@@ -3,6 +3,7 @@
  *
  *   const server = await startServer();                 // the real app, simulator engine, fresh database
  *   const browser = await launchBrowser();               // Debian's Chromium through playwright-core
+ *   withServerAndBrowser((s, b) => { … });               // both for a test file, closed after it
  *   const { page, errors } = await openPage(browser, server);
  *   const admin = await registerCompany(server);         // through the API
  *   await signInWithToken(page, admin);                  // or signInViaUi(page, admin)
@@ -21,6 +22,7 @@ import { PGlite } from '@electric-sql/pglite';
 import createClient from 'openapi-fetch';
 import { pino } from 'pino';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 import { type App, buildApp } from '../src/app.js';
 import { type Config, type EnvInput, loadConfig } from '../src/config.js';
@@ -85,6 +87,25 @@ export async function startServer(env: EnvInput = {}): Promise<TestServer> {
 // --- The browser ------------------------------------------------------------------------------------
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * One server (with `env`) and one browser for a test file: started before its tests, closed after
+ * them. `use` receives them once both are up.
+ */
+export function withServerAndBrowser(
+  use: (server: TestServer, browser: Browser) => void,
+  env: EnvInput = {},
+): void {
+  let started: [TestServer, Browser] | undefined;
+  beforeAll(async () => {
+    started = await Promise.all([startServer(env), launchBrowser()]);
+    use(...started);
+  });
+  afterAll(async () => {
+    await started?.[1].close();
+    await started?.[0].close();
+  });
+}
 
 /** Debian's Chromium, headless, with nothing that reaches for the network on its own. */
 export function launchBrowser(): Promise<Browser> {
