@@ -115,9 +115,10 @@ export async function createModules({ config, database, events, log, version }: 
     sessionsPerCompany: wa.sessionsPerCompany,
   });
   const chatsRepo = createChatsRepository(db);
+  const ingestRepo = createIngestRepository(db);
   const sender = createSender({ db, messages: messagesRepo, supervisor, events, log, policy: wa.sending });
   supervisor.setHandlers({
-    ...createMessageIngest({ db, ingest: createIngestRepository(db), messages: messagesRepo, events, log }),
+    ...createMessageIngest({ db, ingest: ingestRepo, messages: messagesRepo, events, log }),
     ready: (ref) => sender.kick(ref),
   });
   events.on('session.deleted', ({ sessionId }) => {
@@ -130,6 +131,7 @@ export async function createModules({ config, database, events, log, version }: 
     db,
     chats: chatsRepo,
     messages: messagesRepo,
+    ingest: ingestRepo,
     policy,
     supervisor,
     sender,

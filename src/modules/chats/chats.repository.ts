@@ -1,6 +1,5 @@
 import { and, desc, eq, ilike, or, sql } from 'drizzle-orm';
 
-import { rowsOf } from '../../db/bulk.js';
 import type { Db, DbOrTx } from '../../db/client.js';
 import type { CursorPosition, PageQuery } from '../../http/pagination.js';
 import { offsetOf, olderThan } from '../../http/pagination.js';
@@ -162,50 +161,6 @@ export function createChatsRepository(db: Db) {
         .where(and(eq(chats.companyId, companyId), eq(chats.sessionId, sessionId), eq(chats.id, chatId)))
         .returning();
       return row;
-    },
-
-    /**
-     * Moves each chat's "last message" forward to the newest of the given messages (never back),
-     * and adds unread incoming messages, in one statement for the whole batch.
-     */
-    async applyNewMessages(
-      updates: {
-        chatId: string;
-        messageId: string;
-        body: string | null;
-        type: string;
-        fromMe: boolean;
-        at: Date;
-        unread: number;
-      }[],
-      tx: DbOrTx = db,
-    ): Promise<ChatRow[]> {
-      if (updates.length === 0) {
-        return [];
-      }
-      const rows = sql.join(
-        updates.map(
-          (u) =>
-            sql`(${u.chatId}::uuid, ${u.messageId}::uuid, ${u.body}::text, ${u.type}::text, ${u.fromMe}::boolean, ${u.at.toISOString()}::timestamptz, ${u.unread}::int)`,
-        ),
-        sql`, `,
-      );
-      const result = await tx.execute(sql`
-        update ${chats} as c set
-          last_message_id = case when c.last_message_at is null or v.at >= c.last_message_at then v.message_id else c.last_message_id end,
-          last_message_body = case when c.last_message_at is null or v.at >= c.last_message_at then left(v.body, 500) else c.last_message_body end,
-          last_message_type = case when c.last_message_at is null or v.at >= c.last_message_at then v.type else c.last_message_type end,
-          last_message_from_me = case when c.last_message_at is null or v.at >= c.last_message_at then v.from_me else c.last_message_from_me end,
-          last_message_at = greatest(c.last_message_at, v.at),
-          last_activity_at = greatest(c.last_activity_at, v.at),
-          unread_count = c.unread_count + v.unread,
-          archived = case when v.unread > 0 then false else c.archived end,
-          updated_at = now()
-        from (values ${rows}) as v(chat_id, message_id, body, type, from_me, at, unread)
-        where c.id = v.chat_id
-        returning c.*
-      `);
-      return rowsOf(chats, result);
     },
   };
 }

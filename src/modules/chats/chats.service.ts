@@ -18,6 +18,7 @@ import { parseWaAddress } from './chat-id.js';
 import type { ChatsRepository } from './chats.repository.js';
 import type { ChatListQuery, SendInput } from './chats.schemas.js';
 import type { ChatRow } from './chats.table.js';
+import type { IngestRepository } from './ingest.repository.js';
 import type { MessagesRepository } from './messages.repository.js';
 import { type MessageDto, toChatDto, toMessageDto } from './presenters.js';
 import type { Sender } from './sender.js';
@@ -31,6 +32,7 @@ export function createChatsService(deps: {
   db: Db;
   chats: ChatsRepository;
   messages: MessagesRepository;
+  ingest: IngestRepository;
   policy: AccessPolicy;
   supervisor: Pick<SessionSupervisor, 'isReady' | 'readyEngine' | 'runningEngine'>;
   sender: Pick<Sender, 'kick'>;
@@ -176,12 +178,13 @@ export function createChatsService(deps: {
       }
       try {
         const { result, updatedChat } = await deps.db.transaction(async (tx) => {
-          const [row] = await deps.messages.insertMany(
+          // The same statement as a message the engine reports: the chat's preview moves forward.
+          const stored = await deps.ingest.store(
+            { companyId: actor.companyId, sessionId },
+            [{ waChatId: chat.waChatId, isGroup: chat.isGroup }],
             [
               {
-                sessionId,
-                companyId: actor.companyId,
-                chatId: chat.id,
+                chatKey: chat.waChatId,
                 waMessageId: newWaMessageId(),
                 fromMe: true,
                 type: 'text',
@@ -192,22 +195,11 @@ export function createChatsService(deps: {
                 quotedWaMessageId: quoted?.waMessageId ?? null,
               },
             ],
+            { live: false, returnRows: true },
             tx,
           );
-          const [updatedChat] = await deps.chats.applyNewMessages(
-            [
-              {
-                chatId: chat.id,
-                messageId: row!.id,
-                body: row!.body,
-                type: 'text',
-                fromMe: true,
-                at: row!.timestamp,
-                unread: 0,
-              },
-            ],
-            tx,
-          );
+          const row = stored.inserted[0];
+          const updatedChat = stored.chats[0];
           const result = { message: toMessageDto(row!) };
           if (idempotencyKey) {
             await deps.idempotency.save(

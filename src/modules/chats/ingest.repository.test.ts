@@ -1,46 +1,43 @@
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { givenSessionRow } from '../../test/support/rows.js';
-import { openTestDatabase } from '../../test/support/test-app.js';
-import { chats } from '../modules/chats/chats.table.js';
-import { messages } from '../modules/chats/messages.table.js';
-import type { SessionRow } from '../modules/sessions/sessions.table.js';
-import { insertUnnest } from './bulk.js';
-import type { Database } from './client.js';
+import { givenSessionRow } from '../../../test/support/rows.js';
+import { openTestDatabase } from '../../../test/support/test-app.js';
+import type { Database } from '../../db/client.js';
+import type { SessionRow } from '../sessions/sessions.table.js';
+import { chats } from './chats.table.js';
+import { createIngestRepository, type IncomingRow } from './ingest.repository.js';
+import { messages } from './messages.table.js';
 
-describe('insertUnnest', () => {
+describe('ingest statement', () => {
   let database: Database;
   let drop: () => Promise<void>;
   let session: SessionRow;
-  let chatId: string;
+  const chatKey = '79001234567@c.us';
+  const identity = { waChatId: chatKey, isGroup: false };
 
   beforeAll(async () => {
     ({ database, drop } = await openTestDatabase());
     session = await givenSessionRow(database);
-    const [chat] = await database.db
-      .insert(chats)
-      .values({ companyId: session.companyId, sessionId: session.id, waChatId: '79001234567@c.us' })
-      .returning();
-    chatId = chat!.id;
   });
   afterAll(() => drop());
 
-  const row = (waMessageId: string, extra: Partial<typeof messages.$inferInsert> = {}) => ({
-    sessionId: session.id,
-    companyId: session.companyId,
-    chatId,
+  const scope = () => ({ companyId: session.companyId, sessionId: session.id });
+  const row = (waMessageId: string, extra: Partial<IncomingRow> = {}): IncomingRow => ({
+    chatKey,
     waMessageId,
     fromMe: false,
     type: 'text',
     body: 'hello',
     timestamp: new Date('2026-03-01T10:00:00.123Z'),
-    status: 'received' as const,
+    status: 'received',
     ...extra,
   });
+  const store = (rows: IncomingRow[]) =>
+    createIngestRepository(database.db).store(scope(), [identity], rows, { live: true, returnRows: true });
 
-  it('returns each inserted row exactly as a Drizzle select reads it back', async () => {
-    const inserted = await insertUnnest(database.db, messages, [
+  it('returns each inserted row, and its chat, exactly as a Drizzle select reads them back', async () => {
+    const { inserted, chats: touched } = await store([
       row('A1', {
         body: `quotes ' " backslash \\ braces {a,b} comma, NULL and Юникод 🙂`,
         media: { mimetype: 'image/jpeg', size: 10, fileName: 'a "b".jpg' },
@@ -66,32 +63,19 @@ describe('insertUnnest', () => {
     expect(inserted[0]!.media).toEqual({ mimetype: 'image/jpeg', size: 10, fileName: 'a "b".jpg' });
     expect(inserted[0]!.timestamp).toEqual(new Date('2026-03-01T10:00:00.123Z'));
     expect(inserted[1]!.status).toBe('read');
-    // Database defaults apply to columns no row gives.
+    // Database defaults apply to the columns the statement does not give.
     expect(inserted[1]!.attempts).toBe(0);
     expect(inserted[1]!.createdAt).toBeInstanceOf(Date);
+    const [chat] = await database.db.select().from(chats).where(eq(chats.id, touched[0]!.id));
+    expect(touched).toEqual([chat]);
   });
 
-  it('skips conflicting rows and returns only the new ones', async () => {
-    await insertUnnest(database.db, messages, [row('B1')], {
-      onConflictDoNothing: [messages.sessionId, messages.waMessageId],
-    });
-    const second = await insertUnnest(database.db, messages, [row('B1', { body: 'changed' }), row('B2')], {
-      onConflictDoNothing: [messages.sessionId, messages.waMessageId],
-    });
-    expect(second.map((m) => m.waMessageId)).toEqual(['B2']);
+  it('skips messages already stored and returns only the new ones', async () => {
+    await store([row('B1')]);
+    const second = await store([row('B1', { body: 'changed' }), row('B2')]);
+    expect(second.inserted.map((m) => m.waMessageId)).toEqual(['B2']);
+    expect(second.stored).toBe(1);
     const [kept] = await database.db.select().from(messages).where(eq(messages.waMessageId, 'B1'));
     expect(kept!.body).toBe('hello');
-  });
-
-  it('writes nothing for no rows, and refuses a database-default column given by some rows only', async () => {
-    expect(await insertUnnest(database.db, messages, [])).toEqual([]);
-    await expect(
-      insertUnnest(database.db, messages, [row('C1', { attempts: 2 }), row('C2')]),
-    ).rejects.toThrow(/attempts/);
-    const rows = await database.db
-      .select()
-      .from(messages)
-      .where(inArray(messages.waMessageId, ['C1', 'C2']));
-    expect(rows).toEqual([]);
   });
 });

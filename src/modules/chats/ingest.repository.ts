@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 
-import { rowsOf } from '../../db/bulk.js';
 import type { DbOrTx } from '../../db/client.js';
 import { prepareSql } from '../../db/prepared.js';
+import { rowsOf } from '../../db/rows.js';
 import { newId } from '../../shared/ids.js';
 import type { ChatIdentity } from './chats.repository.js';
 import { type ChatRow, chats } from './chats.table.js';
@@ -52,16 +52,18 @@ const ingestStatement = prepareSql(
   ),
   m as (
     insert into ${messages} (id, session_id, company_id, chat_id, wa_message_id, from_me, type, body,
-      sender_wa_id, sender_phone, sender_name, "timestamp", status, quoted_wa_message_id, media, media_ref)
+      sender_wa_id, sender_phone, sender_name, "timestamp", status, quoted_wa_message_id, media, media_ref,
+      sent_by_user_id)
     select v.id, ${p('sessionId')}::uuid, ${p('companyId')}::uuid, ident.chat_id, v.wa_message_id, v.from_me,
       v.type, v.body, v.sender_wa_id, v.sender_phone, v.sender_name, v.ts, v.status::message_status, v.quoted,
-      v.media::jsonb, v.media_ref
+      v.media::jsonb, v.media_ref, v.sent_by
     from unnest(${p('ids')}::uuid[], ${p('chatKeys')}::text[], ${p('waIds')}::text[], ${p('fromMe')}::boolean[],
                 ${p('types')}::text[], ${p('bodies')}::text[], ${p('senderWaIds')}::text[],
                 ${p('senderPhones')}::text[], ${p('senderNames')}::text[], ${p('timestamps')}::timestamptz[],
-                ${p('statuses')}::text[], ${p('quoted')}::text[], ${p('media')}::text[], ${p('mediaRefs')}::text[])
+                ${p('statuses')}::text[], ${p('quoted')}::text[], ${p('media')}::text[], ${p('mediaRefs')}::text[],
+                ${p('sentBy')}::uuid[])
       with ordinality as v(id, chat_key, wa_message_id, from_me, type, body, sender_wa_id, sender_phone,
-                           sender_name, ts, status, quoted, media, media_ref, n)
+                           sender_name, ts, status, quoted, media, media_ref, sent_by, n)
     join ident on ident.wa_chat_id = v.chat_key
     order by v.n
     on conflict (session_id, wa_message_id) do nothing
@@ -156,6 +158,7 @@ export function createIngestRepository(db: DbOrTx) {
         quoted: rows.map((r) => r.quotedWaMessageId ?? null),
         media: rows.map((r) => (r.media ? JSON.stringify(r.media) : null)),
         mediaRefs: rows.map((r) => r.mediaRef ?? null),
+        sentBy: rows.map((r) => r.sentByUserId ?? null),
         notConversation: NOT_CONVERSATION,
         live: options.live,
         returnRows: options.returnRows,

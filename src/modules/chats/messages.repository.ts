@@ -1,6 +1,5 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 
-import { insertUnnest } from '../../db/bulk.js';
 import type { Db, DbOrTx } from '../../db/client.js';
 import type { CursorPosition, PageQuery } from '../../http/pagination.js';
 import { offsetOf, olderThan } from '../../http/pagination.js';
@@ -53,16 +52,6 @@ export function createMessagesRepository(db: Db) {
   const listStatements = { first: listStatement(false), after: listStatement(true) };
 
   return {
-    /**
-     * Inserts what is new in one statement; a message already stored (same session and WhatsApp id)
-     * is skipped. Returns the rows inserted.
-     */
-    async insertMany(rows: NewMessage[], tx: DbOrTx = db): Promise<MessageRow[]> {
-      return insertUnnest(tx, messages, rows, {
-        onConflictDoNothing: [messages.sessionId, messages.waMessageId],
-      });
-    },
-
     async find(companyId: string, sessionId: string, messageId: string, tx: DbOrTx = db) {
       const [row] = await tx
         .select()
