@@ -64,6 +64,8 @@ describe('loadConfig defaults', () => {
       rateLimitPerMinute: 30,
       loginFailureLimit: 10,
       loginFailureWindowMs: 15 * 60 * 1000,
+      loginFailureDelayMs: 1000,
+      loginAccountFailureLimit: 100,
       external: null,
     });
   });
@@ -175,6 +177,8 @@ describe('loadConfig errors', () => {
     ['JWT_EXPIRES_IN', '1w'],
     ['JWT_EXPIRES_IN', '-5'],
     ['SHUTDOWN_TIMEOUT', 'soon'],
+    ['LOGIN_FAILURE_DELAY', '1 second'],
+    ['LOGIN_ACCOUNT_FAILURE_LIMIT', '0'],
     ['EXTERNAL_JWT_JWKS_URL', 'ftp://issuer.example.com/jwks'],
     ['EXTERNAL_JWT_PUBLIC_KEY', 'not a pem'],
     ['EXTERNAL_JWT_SECRET', 'short'],
@@ -271,6 +275,17 @@ describe('loadConfig JWT_SECRET', () => {
     expect(config.auth.loginFailureWindowMs).toBe(5 * 60 * 1000);
     expect(config.http.shutdownTimeoutMs).toBe(30_000);
     expect(loadConfig(withSecrets({ SHUTDOWN_TIMEOUT: '20' })).http.shutdownTimeoutMs).toBe(20_000);
+  });
+
+  it('reads LOGIN_FAILURE_DELAY, and takes LOGIN_ACCOUNT_FAILURE_LIMIT as ten times LOGIN_FAILURE_LIMIT unless set', () => {
+    const derived = loadConfig(withSecrets({ LOGIN_FAILURE_LIMIT: '4', LOGIN_FAILURE_DELAY: '500ms' }));
+    expect(derived.auth).toMatchObject({
+      loginFailureLimit: 4,
+      loginFailureDelayMs: 500,
+      loginAccountFailureLimit: 40,
+    });
+    const given = loadConfig(withSecrets({ LOGIN_FAILURE_LIMIT: '4', LOGIN_ACCOUNT_FAILURE_LIMIT: '25' }));
+    expect(given.auth.loginAccountFailureLimit).toBe(25);
   });
 });
 

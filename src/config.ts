@@ -69,6 +69,9 @@ const Env = z
     AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
     LOGIN_FAILURE_LIMIT: z.coerce.number().int().min(1).default(10),
     LOGIN_FAILURE_WINDOW: duration.default(15 * 60 * 1000),
+    LOGIN_FAILURE_DELAY: duration.default(1000),
+    /** Unset: ten times LOGIN_FAILURE_LIMIT. */
+    LOGIN_ACCOUNT_FAILURE_LIMIT: z.coerce.number().int().min(1).optional(),
     SHUTDOWN_TIMEOUT: duration.default(15_000),
     PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
 
@@ -174,6 +177,10 @@ export function loadConfig(env: EnvInput = process.env) {
       rateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
       loginFailureLimit: e.LOGIN_FAILURE_LIMIT,
       loginFailureWindowMs: e.LOGIN_FAILURE_WINDOW,
+      /** The first delay after loginFailureLimit failures of one address for one account; it doubles per failure. */
+      loginFailureDelayMs: e.LOGIN_FAILURE_DELAY,
+      /** Failures of one account from all addresses before addresses it has not signed in from are delayed. */
+      loginAccountFailureLimit: e.LOGIN_ACCOUNT_FAILURE_LIMIT ?? 10 * e.LOGIN_FAILURE_LIMIT,
       external: externalIssuer(e),
     },
     encryptionKey: secrets.encryptionKey,
