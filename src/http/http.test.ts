@@ -217,6 +217,47 @@ describe('CORS', () => {
   });
 });
 
+describe('request logs', () => {
+  it('never contain a credential sent in the query string, whatever the parameter is called', async () => {
+    const lines: string[] = [];
+    const logged = await createTestApp(
+      { LOG_LEVEL: 'info' },
+      {
+        logStream: {
+          write: (line: string) => {
+            lines.push(line);
+          },
+        },
+      },
+    );
+    try {
+      for (const url of [
+        '/api/health?token=SECRETVALUE1&page=2',
+        '/api/auth/me?access_token=SECRETVALUE2',
+        '/api/nope?API_KEY=SECRETVALUE3&apikey=SECRETVALUE4',
+        '/nope?Key=SECRETVALUE5&password=SECRETVALUE6&Secret=SECRETVALUE7&signature=SECRETVALUE8',
+        '/api/health?t%6Fken=SECRETVALUE9&tokens=kept&token',
+      ]) {
+        await logged.http.inject({ method: 'GET', url });
+      }
+      expect(lines.join('')).not.toContain('SECRETVALUE');
+      const incoming = lines
+        .map((line) => JSON.parse(line))
+        .filter((line) => line.msg === 'incoming request')
+        .map((line) => line.req.url);
+      expect(incoming).toEqual([
+        '/api/health?token=[redacted]&page=2',
+        '/api/auth/me?access_token=[redacted]',
+        '/api/nope?API_KEY=[redacted]&apikey=[redacted]',
+        '/nope?Key=[redacted]&password=[redacted]&Secret=[redacted]&signature=[redacted]',
+        '/api/health?t%6Fken=[redacted]&tokens=kept&token',
+      ]);
+    } finally {
+      await logged.close();
+    }
+  });
+});
+
 describe('OpenAPI', () => {
   it('publishes an OpenAPI 3 document with every route and the bearer scheme', async () => {
     const res = await app.http.inject({ method: 'GET', url: '/openapi.json' });
