@@ -162,8 +162,12 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<A
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  // The document is always built (scripts/openapi.ts reads app.swagger()); it is served only with
+  // API_DOCS, off by default in production. Without it both paths answer the 404 envelope.
+  if (config.http.apiDocs) {
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+    app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  }
 
   const events = createEventBus((err, event) => app.log.error({ err, event }, 'event listener failed'));
   const modules = await createModules({ config, database, events, log: app.log, version });

@@ -170,6 +170,8 @@ describe('loadConfig errors', () => {
     ['NODE_ENV', 'staging'],
     ['DATABASE_POOL_SIZE', '0'],
     ['TRUST_PROXY', 'maybe'],
+    ['API_DOCS', 'maybe'],
+    ['ALLOW_SIMULATOR_IN_PRODUCTION', 'maybe'],
     ['BODY_LIMIT_BYTES', '10'],
     ['PASSWORD_HASH_COST', '9'],
     ['PASSWORD_HASH_COST', '21'],
@@ -217,6 +219,58 @@ describe('loadConfig in production', () => {
     expect(config.auth.jwtSecret).toBe(JWT);
     expect(config.encryptionKey.equals(Buffer.from(KEY_HEX, 'hex'))).toBe(true);
     expect(existsSync(join(dataDir, 'secrets.json'))).toBe(false);
+  });
+});
+
+describe('loadConfig WA_ENGINE=simulator in production', () => {
+  const production = withSecrets({ NODE_ENV: 'production', WA_ENGINE: 'simulator' });
+
+  it('is refused, naming WA_ENGINE and the way to allow it', () => {
+    const error = configErrorOf(production);
+    expect(error.problems).toHaveLength(1);
+    expect(problemsAbout(error, 'WA_ENGINE')[0]).toContain('NODE_ENV=production');
+    expect(problemsAbout(error, 'WA_ENGINE')[0]).toContain('ALLOW_SIMULATOR_IN_PRODUCTION=true');
+  });
+
+  it('is listed with the other problems', () => {
+    const error = configErrorOf({ NODE_ENV: 'production', WA_ENGINE: 'simulator' });
+    for (const key of ['JWT_SECRET', 'ENCRYPTION_KEY', 'WA_ENGINE']) {
+      expect(problemsAbout(error, key), key).toHaveLength(1);
+    }
+  });
+
+  it('is accepted with ALLOW_SIMULATOR_IN_PRODUCTION=true', () => {
+    const config = loadConfig({ ...production, ALLOW_SIMULATOR_IN_PRODUCTION: 'true' });
+    expect(config.whatsapp.engine).toBe('simulator');
+  });
+
+  it.each(['false', ''])('is refused with ALLOW_SIMULATOR_IN_PRODUCTION=%j', (value) => {
+    expect(
+      problemsAbout(configErrorOf({ ...production, ALLOW_SIMULATOR_IN_PRODUCTION: value }), 'WA_ENGINE'),
+    ).toHaveLength(1);
+  });
+
+  it('leaves baileys in production and the simulator elsewhere alone', () => {
+    expect(loadConfig(withSecrets({ NODE_ENV: 'production' })).whatsapp.engine).toBe('baileys');
+    for (const env of ['development', 'test']) {
+      expect(loadConfig(withSecrets({ NODE_ENV: env, WA_ENGINE: 'simulator' })).whatsapp.engine).toBe(
+        'simulator',
+      );
+    }
+  });
+});
+
+describe('loadConfig API_DOCS', () => {
+  it('serves the documentation by default outside production only', () => {
+    expect(loadConfig(withSecrets()).http.apiDocs).toBe(true);
+    expect(loadConfig(withSecrets({ NODE_ENV: 'test' })).http.apiDocs).toBe(true);
+    expect(loadConfig(withSecrets({ NODE_ENV: 'production' })).http.apiDocs).toBe(false);
+  });
+
+  it('follows the value given, in production or not', () => {
+    expect(loadConfig(withSecrets({ NODE_ENV: 'production', API_DOCS: 'true' })).http.apiDocs).toBe(true);
+    expect(loadConfig(withSecrets({ API_DOCS: 'false' })).http.apiDocs).toBe(false);
+    expect(loadConfig(withSecrets({ API_DOCS: '' })).http.apiDocs).toBe(true);
   });
 });
 

@@ -45,6 +45,7 @@ const Env = z
       .optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     WA_ENGINE: z.enum(['baileys', 'simulator']).default('baileys'),
+    ALLOW_SIMULATOR_IN_PRODUCTION: bool.default(false),
     SESSIONS_PER_COMPANY: z.coerce.number().int().min(1).default(10),
     RECONNECT_MIN_DELAY: duration.default(1000),
     RECONNECT_MAX_DELAY: duration.default(60_000),
@@ -61,6 +62,8 @@ const Env = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     CORS_ORIGIN: csv.default([]),
     TRUST_PROXY: bool.default(false),
+    /** Unset: served outside production only. */
+    API_DOCS: bool.optional(),
     BODY_LIMIT_BYTES: z.coerce
       .number()
       .int()
@@ -99,6 +102,15 @@ const Env = z
         if (!e[key]) {
           ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
         }
+      }
+      // The simulator's control endpoints let any admin fake chats and messages.
+      if (e.WA_ENGINE === 'simulator' && !e.ALLOW_SIMULATOR_IN_PRODUCTION) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['WA_ENGINE'],
+          message:
+            "'simulator' is refused when NODE_ENV=production; set ALLOW_SIMULATOR_IN_PRODUCTION=true to run it anyway",
+        });
       }
     }
     const keySources = [e.EXTERNAL_JWT_SECRET, e.EXTERNAL_JWT_PUBLIC_KEY, e.EXTERNAL_JWT_JWKS_URL].filter(
@@ -164,6 +176,8 @@ export function loadConfig(env: EnvInput = process.env) {
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
       /** The built web console served at `/` (not served when it has no index.html). */
       webRoot: e.WEB_ROOT ? resolve(e.WEB_ROOT) : DEFAULT_WEB_ROOT,
+      /** Whether /docs and /openapi.json are served. */
+      apiDocs: e.API_DOCS ?? e.NODE_ENV !== 'production',
     },
     dataDir,
     db: e.DATABASE_URL

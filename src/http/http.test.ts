@@ -319,6 +319,40 @@ describe('/docs', () => {
   });
 });
 
+describe('API documentation turned off (the default in production)', () => {
+  let production: TestApp;
+
+  beforeAll(async () => {
+    production = await createTestApp({ NODE_ENV: 'production', ALLOW_SIMULATOR_IN_PRODUCTION: 'true' });
+  });
+  afterAll(async () => {
+    await production?.close();
+  });
+
+  it.each(['/docs', '/docs/', '/docs/json', '/docs/static/index.html', '/openapi.json'])(
+    'answers GET %s with the 404 envelope',
+    async (url) => {
+      const res = await call(production, 'GET', url);
+      expect(res.status).toBe(404);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.body).toEqual({
+        success: false,
+        error: {
+          code: 'NOT_FOUND',
+          message: `Route GET ${url} not found`,
+          requestId: expect.any(String),
+        },
+      });
+    },
+  );
+
+  it('still builds the document for the type generator, and serves the API', async () => {
+    expect(production.config.http.apiDocs).toBe(false);
+    expect(production.http.swagger().paths).toHaveProperty(['/api/auth/login']);
+    expect((await call(production, 'GET', '/api/health')).status).toBe(200);
+  });
+});
+
 describe('bad input never gives a 500', () => {
   it('answers a text/plain body to POST /api/auth/login with 415 (or 400) and the envelope', async () => {
     const res = await app.http.inject({
