@@ -2,8 +2,7 @@
  * The inbox's data rules, free of React: rights, ordering, status merging, display names and
  * phone numbers. Everything here is a pure function of API objects.
  */
-import type { ApiError, Chat, Message, Session } from '../api/client';
-import type { Role } from '../routes';
+import type { ApiError, Chat, Message, Role, Session } from '../api/client';
 
 export type Rights = NonNullable<Session['rights']>;
 export type MessageStatus = Message['status'];
