@@ -5,32 +5,21 @@ import { useSocketEvent } from '../api/realtime';
 import { useApi } from '../api/use-api';
 import { useI18n } from '../i18n/i18n';
 import { Link } from '../router';
-import { ErrorBanner, useErrorText } from '../ui/ErrorBanner';
 import {
-  asApiError,
-  type Grant,
   hasAnyRight,
-  loadAllManagers,
   NO_RIGHTS,
   type Right,
+  RIGHT_HINT,
+  RIGHT_LABEL,
   RIGHTS,
   type Rights,
   withRight,
-} from './admin-api';
+} from '../shared/rights';
+import { ErrorBanner, useErrorText } from '../ui/ErrorBanner';
+import { asApiError, type Grant, loadAllManagers } from './admin-api';
 import { StatusBadge } from './SessionCard';
 
 type RowState = 'idle' | 'saving' | 'saved' | 'error';
-
-const RIGHT_LABEL = {
-  canRead: 'access.right.canRead',
-  canWrite: 'access.right.canWrite',
-  canManageChats: 'access.right.canManageChats',
-} as const;
-const RIGHT_HINT = {
-  canRead: 'access.hint.canRead',
-  canWrite: 'access.hint.canWrite',
-  canManageChats: 'access.hint.canManageChats',
-} as const;
 
 /** Active managers first, then by name. */
 function byActiveThenName(a: User, b: User): number {

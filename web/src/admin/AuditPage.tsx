@@ -4,8 +4,10 @@ import { api, type ApiError, type Schemas, unwrap, unwrapPage } from '../api/cli
 import { useApi } from '../api/use-api';
 import { useSignedIn } from '../auth/auth';
 import { type I18n, useI18n } from '../i18n/i18n';
+import { formatPhone } from '../shared/phone';
+import { RIGHT_LABEL, RIGHTS } from '../shared/rights';
 import { ErrorBanner } from '../ui/ErrorBanner';
-import { asApiError, formatPhone, loadAllManagers, RIGHTS } from './admin-api';
+import { asApiError, loadAllManagers } from './admin-api';
 
 type Entry = Schemas['AuditEntry'];
 
@@ -17,12 +19,6 @@ interface Names {
   sessions: Map<string, string>;
   company: string;
 }
-
-const RIGHT_LABEL = {
-  canRead: 'access.right.canRead',
-  canWrite: 'access.right.canWrite',
-  canManageChats: 'access.right.canManageChats',
-} as const;
 
 /** The text of an action, in the console's language; an action we have no text for shows as is. */
 export function actionText(i18n: Pick<I18n, 't' | 'has'>, action: string): string {

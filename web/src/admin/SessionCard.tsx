@@ -5,9 +5,10 @@ import type { EventPayload } from '../api/events';
 import { useCatchUp, useSocketEvent } from '../api/realtime';
 import { useI18n } from '../i18n/i18n';
 import { Link } from '../router';
+import { formatPhone } from '../shared/phone';
 import { ErrorBanner } from '../ui/ErrorBanner';
 import { Field } from '../ui/Field';
-import { asApiError, formatPhone, useFieldErrors } from './admin-api';
+import { asApiError, useFieldErrors } from './admin-api';
 import { ConfirmDialog } from './Modal';
 
 type Status = Session['status'];

@@ -1,14 +1,9 @@
-/** Small pieces the admin screens share: loading every manager, rights, field errors, phone numbers. */
+/** Small pieces the admin screens share: loading every manager, field errors. */
 import type { ApiError } from '../api/client';
 import { api, type Schemas, unwrapPage, type User } from '../api/client';
 import { useI18n } from '../i18n/i18n';
 
-export type Rights = Schemas['Rights'];
-export type Right = keyof Rights;
 export type Grant = Schemas['Grant'];
-
-export const RIGHTS: readonly Right[] = ['canRead', 'canWrite', 'canManageChats'];
-export const NO_RIGHTS: Rights = { canRead: false, canWrite: false, canManageChats: false };
 
 /** At most this many pages of 200 (a company with more managers than that is not our audience). */
 const MAX_PAGES = 25;
@@ -28,33 +23,6 @@ export async function loadAllManagers(signal?: AbortSignal): Promise<User[]> {
     cursor = pagination.nextCursor;
   }
   return all;
-}
-
-/**
- * The rights after ticking or clearing one box. Writing and managing chats need reading (the
- * service refuses them alone), so ticking either ticks Read, and clearing Read clears them all.
- */
-export function withRight(current: Rights, right: Right, checked: boolean): Rights {
-  if (right === 'canRead') {
-    return checked ? { ...current, canRead: true } : { ...NO_RIGHTS };
-  }
-  return checked ? { ...current, [right]: true, canRead: true } : { ...current, [right]: false };
-}
-
-export function hasAnyRight(rights: Rights): boolean {
-  return rights.canRead || rights.canWrite || rights.canManageChats;
-}
-
-export function sameRights(a: Rights, b: Rights): boolean {
-  return RIGHTS.every((r) => a[r] === b[r]);
-}
-
-/** `79991234567` → `+79991234567`; numbers are stored as digits with the country code. */
-export function formatPhone(phone: string | null | undefined): string {
-  if (!phone) {
-    return '';
-  }
-  return /^\d+$/.test(phone) ? `+${phone}` : phone;
 }
 
 export { asApiError } from '../api/client';

@@ -4,6 +4,8 @@ import type { ApiError, Chat, Session } from '../api/client';
 import { useSignedIn } from '../auth/auth';
 import { useI18n } from '../i18n/i18n';
 import { Link } from '../router';
+import { formatPhone, isPhoneRef } from '../shared/phone';
+import type { Right, Rights } from '../shared/rights';
 import { ErrorBanner } from '../ui/ErrorBanner';
 import { ChatActions } from './ChatActions';
 import { Composer } from './Composer';
@@ -11,7 +13,7 @@ import { useInboxFormat } from './format';
 import { Icon } from './Icon';
 import { Avatar } from './InboxParts';
 import { MessageBubble } from './MessageBubble';
-import { chatTitle, formatPhone, isPhoneRef, type Rights, type ThreadMessage } from './model';
+import { chatTitle, type ThreadMessage } from './model';
 import { useThread } from './use-thread';
 
 /** Sessions whose messages wait as pending: the engine is linking or reconnecting. */
@@ -32,7 +34,7 @@ export function Thread({
   listChat: Chat | undefined;
   rights: Rights;
   onChatChanged: (chat: Chat) => void;
-  onError: (error: ApiError, right?: keyof Rights) => void;
+  onError: (error: ApiError, right?: Right) => void;
 }) {
   const { t } = useI18n();
   const format = useInboxFormat();

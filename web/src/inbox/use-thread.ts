@@ -3,14 +3,14 @@ import { useCallback, useEffect, useEffectEvent, useRef, useState } from 'react'
 import type { ApiError } from '../api/client';
 import { api, asApiError, type Chat, type Message, unwrap, unwrapPage } from '../api/client';
 import { useCatchUp, useSocketEvent } from '../api/realtime';
+import { isPhoneRef } from '../shared/phone';
+import type { Right } from '../shared/rights';
 import {
-  isPhoneRef,
   isSameSend,
   lostInTransit,
   mergeStatus,
   type MessageStatus,
   newIdempotencyKey,
-  type Rights,
   type ThreadMessage,
   upsertMessages,
 } from './model';
@@ -68,7 +68,7 @@ export function useThread(options: {
   knownChatId: string | undefined;
   /** The signed-in user, whose own sends are recognised when they come back as events. */
   userId: string;
-  onError: (error: ApiError, right?: keyof Rights) => void;
+  onError: (error: ApiError, right?: Right) => void;
 }) {
   const { sessionId, chatRef, userId } = options;
   const key = sessionId && chatRef ? `${sessionId}/${chatRef}` : '';
