@@ -1,6 +1,6 @@
 import { useRef, useState } from 'react';
 
-import { api, type ApiError, unwrap, type User } from '../api/client';
+import { api, type ApiError, asApiError, type Schemas, unwrap, type User } from '../api/client';
 import { useSocketEvent } from '../api/realtime';
 import { useApi } from '../api/use-api';
 import { useI18n } from '../i18n/i18n';
@@ -16,9 +16,10 @@ import {
   withRight,
 } from '../shared/rights';
 import { ErrorBanner, useErrorText } from '../ui/ErrorBanner';
-import { asApiError, type Grant, loadAllManagers } from './admin-api';
+import { loadAllManagers } from './managers-api';
 import { StatusBadge } from './SessionCard';
 
+type Grant = Schemas['Grant'];
 type RowState = 'idle' | 'saving' | 'saved' | 'error';
 
 /** Active managers first, then by name. */

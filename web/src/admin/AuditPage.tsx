@@ -1,13 +1,13 @@
 import { useState } from 'react';
 
-import { api, type ApiError, type Schemas, unwrap, unwrapPage } from '../api/client';
+import { api, type ApiError, asApiError, type Schemas, unwrap, unwrapPage } from '../api/client';
 import { useApi } from '../api/use-api';
 import { useSignedIn } from '../auth/auth';
 import { type I18n, useI18n } from '../i18n/i18n';
 import { formatPhone } from '../shared/phone';
 import { RIGHT_LABEL, RIGHTS } from '../shared/rights';
 import { ErrorBanner } from '../ui/ErrorBanner';
-import { asApiError, loadAllManagers } from './admin-api';
+import { loadAllManagers } from './managers-api';
 
 type Entry = Schemas['AuditEntry'];
 

@@ -1,11 +1,12 @@
 import { type FormEvent, useState } from 'react';
 
-import { api, type ApiError, unwrap, type User } from '../api/client';
+import { api, type ApiError, asApiError, unwrap, type User } from '../api/client';
 import { useApi } from '../api/use-api';
 import { useI18n } from '../i18n/i18n';
 import { ErrorBanner } from '../ui/ErrorBanner';
 import { Field } from '../ui/Field';
-import { asApiError, loadAllManagers, useFieldErrors } from './admin-api';
+import { useFieldErrors } from './field-errors';
+import { loadAllManagers } from './managers-api';
 import { ConfirmDialog, Modal } from './Modal';
 
 const EMPTY = { name: '', email: '', password: '' };

@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useState } from 'react';
 
-import { api, type ApiError, type Session, unwrap } from '../api/client';
+import { api, type ApiError, asApiError, type Session, unwrap } from '../api/client';
 import type { EventPayload } from '../api/events';
 import { useCatchUp, useSocketEvent } from '../api/realtime';
 import { useI18n } from '../i18n/i18n';
@@ -8,7 +8,7 @@ import { Link } from '../router';
 import { formatPhone } from '../shared/phone';
 import { ErrorBanner } from '../ui/ErrorBanner';
 import { Field } from '../ui/Field';
-import { asApiError, useFieldErrors } from './admin-api';
+import { useFieldErrors } from './field-errors';
 import { ConfirmDialog } from './Modal';
 
 type Status = Session['status'];

@@ -1,11 +1,11 @@
 import { type FormEvent, useState } from 'react';
 
-import { api, type ApiError, type Session, unwrap } from '../api/client';
+import { api, type ApiError, asApiError, type Session, unwrap } from '../api/client';
 import { useSocketEvent } from '../api/realtime';
 import { useApi } from '../api/use-api';
 import { useI18n } from '../i18n/i18n';
 import { ErrorBanner } from '../ui/ErrorBanner';
-import { asApiError, useFieldErrors } from './admin-api';
+import { useFieldErrors } from './field-errors';
 import { SessionCard } from './SessionCard';
 
 /** Newest first: a session just added shows its QR at the top. */
