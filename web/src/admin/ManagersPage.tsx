@@ -5,26 +5,14 @@ import { useApi } from '../api/use-api';
 import { useI18n } from '../i18n/i18n';
 import { ErrorBanner } from '../ui/ErrorBanner';
 import { Field } from '../ui/Field';
+import { fieldBinder, useFormSubmit } from '../ui/form';
 import { useFieldErrors } from './field-errors';
 import { loadAllManagers } from './managers-api';
 import { ConfirmDialog, Modal } from './Modal';
 
 const EMPTY = { name: '', email: '', password: '' };
 type Form = typeof EMPTY;
-
-/** The props that tie a form field to the form's values and to the server's error for it. */
-function binder(
-  values: Form,
-  setValues: (update: (v: Form) => Form) => void,
-  fields: Partial<Record<string, string>>,
-) {
-  return (name: keyof Form) => ({
-    name,
-    value: values[name],
-    error: fields[name],
-    onChange: (e: { target: { value: string } }) => setValues((v) => ({ ...v, [name]: e.target.value })),
-  });
-}
+type ManagerChanges = Partial<Form>;
 
 /**
  * The company's managers: add one (name, email, password), edit a name, an email or reset the
@@ -191,36 +179,25 @@ export function ManagersPage() {
 /** The add form: stays filled in on an error, with the problems under their fields. */
 function CreateManager({ onCreated }: { onCreated: (user: User) => void }) {
   const { t } = useI18n();
-  const fieldErrors = useFieldErrors();
   const [values, setValues] = useState<Form>(EMPTY);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
   const [added, setAdded] = useState<string | null>(null);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    setAdded(null);
-    try {
+  const form = useFormSubmit(
+    async () => {
+      setAdded(null);
       const user = await unwrap(api.POST('/api/managers', { body: values }));
       setValues(EMPTY);
       setAdded(user.name);
       onCreated(user);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const fields = error ? fieldErrors(error) : {};
-  const bind = binder(values, setValues, fields);
+    },
+    { fieldErrors: useFieldErrors() },
+  );
+  const { error, fields } = form;
+  const bind = fieldBinder(values, setValues, fields);
   const unexplained = error && Object.keys(fields).length === 0;
   return (
     <form
       className="card managers-create"
-      onSubmit={(e) => void submit(e)}
+      onSubmit={form.onSubmit}
       noValidate
       data-testid="manager-create-form"
     >
@@ -245,7 +222,12 @@ function CreateManager({ onCreated }: { onCreated: (user: User) => void }) {
       </div>
       {unexplained ? <ErrorBanner error={error} /> : null}
       <div className="managers-create-actions">
-        <button type="submit" className="btn btn-primary" disabled={busy} data-testid="manager-create-submit">
+        <button
+          type="submit"
+          className="btn btn-primary"
+          disabled={form.pending}
+          data-testid="manager-create-submit"
+        >
           {t('managers.create.submit')}
         </button>
         {added ? (
@@ -269,16 +251,23 @@ function EditManager({
   onClose: () => void;
 }) {
   const { t } = useI18n();
-  const fieldErrors = useFieldErrors();
   const [values, setValues] = useState<Form>({
     name: manager.name,
     email: manager.email ?? '',
     password: '',
   });
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const save = useFormSubmit(
+    async (body: ManagerChanges) => {
+      const user = await unwrap(
+        api.PATCH('/api/managers/{managerId}', { params: { path: { managerId: manager.id } }, body }),
+      );
+      onSaved(user);
+      onClose();
+    },
+    { fieldErrors: useFieldErrors(), leavesOnSuccess: true },
+  );
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     const body = {
       ...(values.name.trim() !== manager.name ? { name: values.name } : {}),
@@ -289,22 +278,11 @@ function EditManager({
       onClose();
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
-      const user = await unwrap(
-        api.PATCH('/api/managers/{managerId}', { params: { path: { managerId: manager.id } }, body }),
-      );
-      onSaved(user);
-      onClose();
-    } catch (err) {
-      setError(asApiError(err));
-      setBusy(false);
-    }
+    void save.run(body);
   };
 
-  const fields = error ? fieldErrors(error) : {};
-  const bind = binder(values, setValues, fields);
+  const { error, fields } = save;
+  const bind = fieldBinder(values, setValues, fields);
   const unexplained = error && Object.keys(fields).length === 0;
   return (
     <Modal
@@ -312,7 +290,7 @@ function EditManager({
       onClose={onClose}
       testId="manager-edit-dialog"
     >
-      <form className="form" onSubmit={(e) => void submit(e)} noValidate data-testid="manager-edit-form">
+      <form className="form" onSubmit={submit} noValidate data-testid="manager-edit-form">
         <Field label={t('managers.field.name')} autoComplete="off" required {...bind('name')} />
         <Field
           label={t('managers.field.email')}
@@ -333,7 +311,12 @@ function EditManager({
           <button type="button" className="btn" onClick={onClose} data-testid="manager-edit-cancel">
             {t('common.cancel')}
           </button>
-          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="manager-edit-submit">
+          <button
+            type="submit"
+            className="btn btn-primary"
+            disabled={save.pending}
+            data-testid="manager-edit-submit"
+          >
             {t('common.save')}
           </button>
         </div>

@@ -1,6 +1,6 @@
-import { type FormEvent, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 
-import { api, type ApiError, asApiError, type Session, unwrap } from '../api/client';
+import { api, type Session, unwrap } from '../api/client';
 import type { EventPayload } from '../api/events';
 import { useCatchUp, useSocketEvent } from '../api/realtime';
 import { useI18n } from '../i18n/i18n';
@@ -8,6 +8,7 @@ import { Link } from '../router';
 import { formatPhone } from '../shared/phone';
 import { ErrorBanner } from '../ui/ErrorBanner';
 import { Field } from '../ui/Field';
+import { useFormSubmit } from '../ui/form';
 import { useFieldErrors } from './field-errors';
 import { ConfirmDialog } from './Modal';
 
@@ -44,8 +45,6 @@ export function SessionCard({
   const [qr, setQr] = useState<Qr | null>(null);
   const [qrNonce, setQrNonce] = useState(0);
   const [history, setHistory] = useState<History | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const [confirm, setConfirm] = useState<'disconnect' | 'delete' | null>(null);
 
   // The pending QR, fetched whenever the session starts waiting for one (and after a drop); the
@@ -86,23 +85,16 @@ export function SessionCard({
     }
   });
 
-  const act = async (action: 'disconnect' | 'reconnect') => {
-    setBusy(true);
-    setError(null);
-    try {
-      const path = { params: { path: { sessionId: id } } };
-      const updated =
-        action === 'disconnect'
-          ? await unwrap(api.POST('/api/whatsapp/sessions/{sessionId}/disconnect', path))
-          : await unwrap(api.POST('/api/whatsapp/sessions/{sessionId}/reconnect', path));
-      setQr(null);
-      onChange(updated);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const action = useFormSubmit(async (kind: 'disconnect' | 'reconnect') => {
+    const path = { params: { path: { sessionId: id } } };
+    const updated =
+      kind === 'disconnect'
+        ? await unwrap(api.POST('/api/whatsapp/sessions/{sessionId}/disconnect', path))
+        : await unwrap(api.POST('/api/whatsapp/sessions/{sessionId}/reconnect', path));
+    setQr(null);
+    onChange(updated);
+  });
+  const busy = action.pending;
 
   const remove = async () => {
     await unwrap(api.DELETE('/api/whatsapp/sessions/{sessionId}', { params: { path: { sessionId: id } } }));
@@ -159,7 +151,7 @@ export function SessionCard({
 
       {history ? <HistoryProgress history={history} /> : null}
 
-      {error ? <ErrorBanner error={error} /> : null}
+      {action.error ? <ErrorBanner error={action.error} /> : null}
 
       <footer className="sessions-card-actions">
         <Link to={`/admin/sessions/${id}/access`} className="btn" data-testid="session-access">
@@ -186,7 +178,7 @@ export function SessionCard({
             type="button"
             className="btn btn-primary"
             disabled={busy}
-            onClick={() => void act('reconnect')}
+            onClick={() => void action.run('reconnect')}
             data-testid="session-reconnect"
           >
             {t('sessions.action.reconnect')}
@@ -208,7 +200,7 @@ export function SessionCard({
           title={t('sessions.confirmDisconnect.title', { name: session.name })}
           message={t('sessions.confirmDisconnect.body')}
           confirmLabel={t('sessions.action.disconnect')}
-          onConfirm={() => act('disconnect')}
+          onConfirm={() => action.run('disconnect')}
           onClose={() => setConfirm(null)}
         />
       ) : null}
@@ -256,12 +248,21 @@ function LinkPanel({ sessionId, qrCode }: { sessionId: string; qrCode: string })
 /** Link by an 8-character code typed on the phone: for a phone that cannot scan this screen. */
 function PairingCode({ sessionId }: { sessionId: string }) {
   const { t } = useI18n();
-  const fieldErrors = useFieldErrors();
   const [open, setOpen] = useState(false);
   const [phone, setPhone] = useState('');
   const [code, setCode] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const form = useFormSubmit(
+    async () => {
+      const answer = await unwrap(
+        api.POST('/api/whatsapp/sessions/{sessionId}/pairing-code', {
+          params: { path: { sessionId } },
+          body: { phoneNumber: phone.replace(/[\s()+-]/g, '') },
+        }),
+      );
+      setCode(answer.code);
+    },
+    { fieldErrors: useFieldErrors() },
+  );
 
   if (!open) {
     return (
@@ -276,28 +277,9 @@ function PairingCode({ sessionId }: { sessionId: string }) {
     );
   }
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const answer = await unwrap(
-        api.POST('/api/whatsapp/sessions/{sessionId}/pairing-code', {
-          params: { path: { sessionId } },
-          body: { phoneNumber: phone.replace(/[\s()+-]/g, '') },
-        }),
-      );
-      setCode(answer.code);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const fields = error ? fieldErrors(error) : {};
+  const { error, fields } = form;
   return (
-    <form className="sessions-pairing" onSubmit={(e) => void submit(e)} noValidate data-testid="pairing-form">
+    <form className="sessions-pairing" onSubmit={form.onSubmit} noValidate data-testid="pairing-form">
       <Field
         label={t('sessions.pairing.phone')}
         name="phoneNumber"
@@ -315,7 +297,7 @@ function PairingCode({ sessionId }: { sessionId: string }) {
       <button
         type="submit"
         className="btn"
-        disabled={busy || phone.trim() === ''}
+        disabled={form.pending || phone.trim() === ''}
         data-testid="pairing-submit"
       >
         {t('sessions.pairing.submit')}

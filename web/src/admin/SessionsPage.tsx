@@ -1,10 +1,11 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 
-import { api, type ApiError, asApiError, type Session, unwrap } from '../api/client';
+import { api, type Session, unwrap } from '../api/client';
 import { useSocketEvent } from '../api/realtime';
 import { useApi } from '../api/use-api';
 import { useI18n } from '../i18n/i18n';
 import { ErrorBanner } from '../ui/ErrorBanner';
+import { useFormSubmit } from '../ui/form';
 import { useFieldErrors } from './field-errors';
 import { SessionCard } from './SessionCard';
 
@@ -83,34 +84,24 @@ export function SessionsPage() {
 
 function CreateSession({ onCreated }: { onCreated: (session: Session) => void }) {
   const { t } = useI18n();
-  const fieldErrors = useFieldErrors();
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+  const form = useFormSubmit(
+    async () => {
       const trimmed = name.trim();
       const session = await unwrap(
         api.POST('/api/whatsapp/sessions', { body: trimmed ? { name: trimmed } : {} }),
       );
       setName('');
       onCreated(session);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    { fieldErrors: useFieldErrors() },
+  );
+  const { error, fields } = form;
 
-  const fields = error ? fieldErrors(error) : {};
   return (
     <form
       className="card sessions-create"
-      onSubmit={(e) => void submit(e)}
+      onSubmit={form.onSubmit}
       noValidate
       data-testid="create-session-form"
     >
@@ -129,7 +120,7 @@ function CreateSession({ onCreated }: { onCreated: (session: Session) => void })
         />
         {fields.name ? <p className="field-error">{fields.name}</p> : null}
       </div>
-      <button type="submit" className="btn btn-primary" disabled={busy} data-testid="create-session">
+      <button type="submit" className="btn btn-primary" disabled={form.pending} data-testid="create-session">
         {t('sessions.create.submit')}
       </button>
       {error && !fields.name ? (
