@@ -7,7 +7,10 @@ import { type I18n, useI18n } from '../i18n/i18n';
 import { formatPhone } from '../shared/phone';
 import { RIGHT_LABEL, RIGHTS } from '../shared/rights';
 import { ErrorBanner } from '../ui/ErrorBanner';
+import { LoadMoreButton } from '../ui/LoadMoreButton';
 import { loadAllManagers } from './managers-api';
+import { PageHeader } from './PageHeader';
+import { TableCard } from './TableCard';
 
 type Entry = Schemas['AuditEntry'];
 
@@ -154,11 +157,7 @@ export function AuditPage() {
     : null;
   return (
     <section className="page audit-page" data-testid="page-audit">
-      <header className="page-header">
-        <div>
-          <h1>{t('nav.audit')}</h1>
-          <p className="muted admin-lead">{t('audit.lead')}</p>
-        </div>
+      <PageHeader title={t('nav.audit')} lead={t('audit.lead')}>
         <button
           type="button"
           className="btn"
@@ -168,7 +167,7 @@ export function AuditPage() {
         >
           {t('audit.refresh')}
         </button>
-      </header>
+      </PageHeader>
       {log.error ? <ErrorBanner error={log.error} onRetry={log.reload} /> : null}
       {!data && log.loading ? <p className="empty">{t('common.loading')}</p> : null}
       {data && data.items.length === 0 ? (
@@ -177,63 +176,59 @@ export function AuditPage() {
         </p>
       ) : null}
       {data && names && data.items.length > 0 ? (
-        <div className="card admin-table-card">
-          <div className="table-wrap">
-            <table className="admin-table audit-table" data-testid="audit-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('audit.col.time')}</th>
-                  <th scope="col">{t('audit.col.actor')}</th>
-                  <th scope="col">{t('audit.col.action')}</th>
-                  <th scope="col">{t('audit.col.subject')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.items.map((entry) => (
-                  <tr key={entry.id} data-testid="audit-row" data-action={entry.action}>
-                    <td data-label={t('audit.col.time')} className="admin-nowrap audit-time">
-                      <time dateTime={entry.createdAt}>{formatDateTime(entry.createdAt)}</time>
-                    </td>
-                    <td data-label={t('audit.col.actor')} className="audit-actor" data-testid="audit-actor">
-                      {entry.actor ? (entry.actor.name ?? shortId(entry.actor.id)) : t('audit.system')}
-                    </td>
-                    <td data-label={t('audit.col.action')} className="audit-action-cell">
-                      <span
-                        className="badge audit-action"
-                        data-tone={toneOf(entry.action)}
-                        data-testid="audit-action"
-                      >
-                        {actionText(i18n, entry.action)}
-                      </span>
-                    </td>
-                    <td
-                      data-label={t('audit.col.subject')}
-                      className="admin-break audit-subject"
-                      data-testid="audit-subject"
-                    >
-                      {subject(i18n, entry, names)}
-                      {entry.ip ? <span className="muted audit-ip"> · {entry.ip}</span> : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </div>
+        <TableCard
+          cardClassName="admin-table-card"
+          tableClassName="admin-table audit-table"
+          testId="audit-table"
+          head={
+            <>
+              <th scope="col">{t('audit.col.time')}</th>
+              <th scope="col">{t('audit.col.actor')}</th>
+              <th scope="col">{t('audit.col.action')}</th>
+              <th scope="col">{t('audit.col.subject')}</th>
+            </>
+          }
+        >
+          {data.items.map((entry) => (
+            <tr key={entry.id} data-testid="audit-row" data-action={entry.action}>
+              <td data-label={t('audit.col.time')} className="admin-nowrap audit-time">
+                <time dateTime={entry.createdAt}>{formatDateTime(entry.createdAt)}</time>
+              </td>
+              <td data-label={t('audit.col.actor')} className="audit-actor" data-testid="audit-actor">
+                {entry.actor ? (entry.actor.name ?? shortId(entry.actor.id)) : t('audit.system')}
+              </td>
+              <td data-label={t('audit.col.action')} className="audit-action-cell">
+                <span
+                  className="badge audit-action"
+                  data-tone={toneOf(entry.action)}
+                  data-testid="audit-action"
+                >
+                  {actionText(i18n, entry.action)}
+                </span>
+              </td>
+              <td
+                data-label={t('audit.col.subject')}
+                className="admin-break audit-subject"
+                data-testid="audit-subject"
+              >
+                {subject(i18n, entry, names)}
+                {entry.ip ? <span className="muted audit-ip"> · {entry.ip}</span> : null}
+              </td>
+            </tr>
+          ))}
+        </TableCard>
       ) : null}
       {moreError ? <ErrorBanner error={moreError} onRetry={() => void loadMore()} /> : null}
       {data?.pagination.hasMore ? (
-        <div className="audit-more">
-          <button
-            type="button"
-            className="btn"
-            onClick={() => void loadMore()}
-            disabled={loadingMore}
-            data-testid="audit-load-more"
-          >
-            {loadingMore ? t('common.loading') : t('audit.loadMore')}
-          </button>
-        </div>
+        <LoadMoreButton
+          rowClassName="audit-more"
+          buttonClassName="btn"
+          loading={loadingMore}
+          label={t('audit.loadMore')}
+          loadingLabel={t('common.loading')}
+          onClick={() => void loadMore()}
+          testId="audit-load-more"
+        />
       ) : null}
     </section>
   );

@@ -9,6 +9,8 @@ import { fieldBinder, useFormSubmit } from '../ui/form';
 import { useFieldErrors } from './field-errors';
 import { loadAllManagers } from './managers-api';
 import { ConfirmDialog, Modal } from './Modal';
+import { PageHeader } from './PageHeader';
+import { TableCard } from './TableCard';
 
 const EMPTY = { name: '', email: '', password: '' };
 type Form = typeof EMPTY;
@@ -58,12 +60,7 @@ export function ManagersPage() {
 
   return (
     <section className="page managers-page" data-testid="page-managers">
-      <header className="page-header">
-        <div>
-          <h1>{t('nav.managers')}</h1>
-          <p className="muted admin-lead">{t('managers.lead')}</p>
-        </div>
-      </header>
+      <PageHeader title={t('nav.managers')} lead={t('managers.lead')} />
 
       <CreateManager onCreated={replace} />
 
@@ -75,91 +72,85 @@ export function ManagersPage() {
         </p>
       ) : null}
       {data && data.length > 0 ? (
-        <div className="card admin-table-card">
-          <div className="table-wrap">
-            <table className="admin-table" data-testid="managers-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('managers.col.name')}</th>
-                  <th scope="col">{t('managers.col.email')}</th>
-                  <th scope="col">{t('managers.col.status')}</th>
-                  <th scope="col">{t('managers.col.created')}</th>
-                  <th scope="col">
-                    <span className="visually-hidden">{t('managers.col.actions')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.map((manager) => (
-                  <tr
-                    key={manager.id}
-                    data-testid="manager-row"
-                    data-manager-id={manager.id}
-                    data-active={manager.active}
-                    className={manager.active ? undefined : 'managers-inactive'}
+        <TableCard
+          cardClassName="admin-table-card"
+          tableClassName="admin-table"
+          testId="managers-table"
+          head={
+            <>
+              <th scope="col">{t('managers.col.name')}</th>
+              <th scope="col">{t('managers.col.email')}</th>
+              <th scope="col">{t('managers.col.status')}</th>
+              <th scope="col">{t('managers.col.created')}</th>
+              <th scope="col">
+                <span className="visually-hidden">{t('managers.col.actions')}</span>
+              </th>
+            </>
+          }
+        >
+          {data.map((manager) => (
+            <tr
+              key={manager.id}
+              data-testid="manager-row"
+              data-manager-id={manager.id}
+              data-active={manager.active}
+              className={manager.active ? undefined : 'managers-inactive'}
+            >
+              <td data-label={t('managers.col.name')} className="managers-name" data-testid="manager-name">
+                {manager.name}
+              </td>
+              <td
+                data-label={t('managers.col.email')}
+                className="admin-break managers-email"
+                data-testid="manager-email"
+              >
+                {manager.email}
+              </td>
+              <td data-label={t('managers.col.status')} className="managers-status-cell">
+                <span
+                  className="badge managers-status"
+                  data-active={manager.active}
+                  data-testid="manager-status"
+                >
+                  {t(manager.active ? 'managers.status.active' : 'managers.status.inactive')}
+                </span>
+              </td>
+              <td data-label={t('managers.col.created')} className="admin-nowrap managers-created">
+                {formatDateTime(manager.createdAt)}
+              </td>
+              <td className="admin-row-actions">
+                <button
+                  type="button"
+                  className="btn"
+                  onClick={() => setEditing(manager)}
+                  data-testid="manager-edit"
+                >
+                  {t('managers.action.edit')}
+                </button>
+                {manager.active ? (
+                  <button
+                    type="button"
+                    className="btn btn-danger"
+                    onClick={() => setDeactivating(manager)}
+                    data-testid="manager-deactivate"
                   >
-                    <td
-                      data-label={t('managers.col.name')}
-                      className="managers-name"
-                      data-testid="manager-name"
-                    >
-                      {manager.name}
-                    </td>
-                    <td
-                      data-label={t('managers.col.email')}
-                      className="admin-break managers-email"
-                      data-testid="manager-email"
-                    >
-                      {manager.email}
-                    </td>
-                    <td data-label={t('managers.col.status')} className="managers-status-cell">
-                      <span
-                        className="badge managers-status"
-                        data-active={manager.active}
-                        data-testid="manager-status"
-                      >
-                        {t(manager.active ? 'managers.status.active' : 'managers.status.inactive')}
-                      </span>
-                    </td>
-                    <td data-label={t('managers.col.created')} className="admin-nowrap managers-created">
-                      {formatDateTime(manager.createdAt)}
-                    </td>
-                    <td className="admin-row-actions">
-                      <button
-                        type="button"
-                        className="btn"
-                        onClick={() => setEditing(manager)}
-                        data-testid="manager-edit"
-                      >
-                        {t('managers.action.edit')}
-                      </button>
-                      {manager.active ? (
-                        <button
-                          type="button"
-                          className="btn btn-danger"
-                          onClick={() => setDeactivating(manager)}
-                          data-testid="manager-deactivate"
-                        >
-                          {t('managers.action.deactivate')}
-                        </button>
-                      ) : (
-                        <button
-                          type="button"
-                          className="btn"
-                          onClick={() => void reactivate(manager)}
-                          data-testid="manager-reactivate"
-                        >
-                          {t('managers.action.reactivate')}
-                        </button>
-                      )}
-                      {rowError?.id === manager.id ? <ErrorBanner error={rowError.error} /> : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </div>
+                    {t('managers.action.deactivate')}
+                  </button>
+                ) : (
+                  <button
+                    type="button"
+                    className="btn"
+                    onClick={() => void reactivate(manager)}
+                    data-testid="manager-reactivate"
+                  >
+                    {t('managers.action.reactivate')}
+                  </button>
+                )}
+                {rowError?.id === manager.id ? <ErrorBanner error={rowError.error} /> : null}
+              </td>
+            </tr>
+          ))}
+        </TableCard>
       ) : null}
 
       {editing ? <EditManager manager={editing} onSaved={replace} onClose={() => setEditing(null)} /> : null}
@@ -203,21 +194,11 @@ function CreateManager({ onCreated }: { onCreated: (user: User) => void }) {
     >
       <h2 className="admin-card-title">{t('managers.create.title')}</h2>
       <div className="managers-create-fields">
-        <Field label={t('managers.field.name')} autoComplete="off" required {...bind('name')} />
-        <Field
-          label={t('managers.field.email')}
-          type="email"
-          autoComplete="off"
-          required
-          {...bind('email')}
-        />
-        <Field
-          label={t('managers.field.password')}
-          type="password"
-          autoComplete="new-password"
-          hint={t('auth.field.passwordHint')}
-          required
-          {...bind('password')}
+        <ManagerFields
+          bind={bind}
+          passwordLabel={t('managers.field.password')}
+          passwordHint={t('auth.field.passwordHint')}
+          passwordRequired
         />
       </div>
       {unexplained ? <ErrorBanner error={error} /> : null}
@@ -291,20 +272,10 @@ function EditManager({
       testId="manager-edit-dialog"
     >
       <form className="form" onSubmit={submit} noValidate data-testid="manager-edit-form">
-        <Field label={t('managers.field.name')} autoComplete="off" required {...bind('name')} />
-        <Field
-          label={t('managers.field.email')}
-          type="email"
-          autoComplete="off"
-          required
-          {...bind('email')}
-        />
-        <Field
-          label={t('managers.field.newPassword')}
-          type="password"
-          autoComplete="new-password"
-          hint={t('managers.edit.passwordHint')}
-          {...bind('password')}
+        <ManagerFields
+          bind={bind}
+          passwordLabel={t('managers.field.newPassword')}
+          passwordHint={t('managers.edit.passwordHint')}
         />
         {unexplained ? <ErrorBanner error={error} /> : null}
         <div className="admin-dialog-actions">
@@ -322,5 +293,35 @@ function EditManager({
         </div>
       </form>
     </Modal>
+  );
+}
+
+/** Name, email and password: what the add form and the edit dialog ask for. */
+function ManagerFields({
+  bind,
+  passwordLabel,
+  passwordHint,
+  passwordRequired,
+}: {
+  bind: ReturnType<typeof fieldBinder<Form>>;
+  passwordLabel: string;
+  passwordHint: string;
+  /** A new manager needs one; an edit keeps the current one when it is left blank. */
+  passwordRequired?: boolean;
+}) {
+  const { t } = useI18n();
+  return (
+    <>
+      <Field label={t('managers.field.name')} autoComplete="off" required {...bind('name')} />
+      <Field label={t('managers.field.email')} type="email" autoComplete="off" required {...bind('email')} />
+      <Field
+        label={passwordLabel}
+        type="password"
+        autoComplete="new-password"
+        hint={passwordHint}
+        required={passwordRequired}
+        {...bind('password')}
+      />
+    </>
   );
 }

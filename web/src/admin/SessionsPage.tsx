@@ -7,6 +7,7 @@ import { useI18n } from '../i18n/i18n';
 import { ErrorBanner } from '../ui/ErrorBanner';
 import { useFormSubmit } from '../ui/form';
 import { useFieldErrors } from './field-errors';
+import { PageHeader } from './PageHeader';
 import { SessionCard } from './SessionCard';
 
 /** Newest first: a session just added shows its QR at the top. */
@@ -56,12 +57,7 @@ export function SessionsPage() {
   const sorted = data ? [...data].sort(byNewest) : [];
   return (
     <section className="page sessions-page" data-testid="page-sessions">
-      <header className="page-header">
-        <div>
-          <h1>{t('nav.sessions')}</h1>
-          <p className="muted admin-lead">{t('sessions.lead')}</p>
-        </div>
-      </header>
+      <PageHeader title={t('nav.sessions')} lead={t('sessions.lead')} />
 
       <CreateSession onCreated={upsert} />
 

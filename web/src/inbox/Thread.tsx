@@ -7,6 +7,7 @@ import { Link } from '../router';
 import { formatPhone, isPhoneRef } from '../shared/phone';
 import type { Right, Rights } from '../shared/rights';
 import { ErrorBanner } from '../ui/ErrorBanner';
+import { LoadMoreButton } from '../ui/LoadMoreButton';
 import { ChatActions } from './ChatActions';
 import { Composer } from './Composer';
 import { useInboxFormat } from './format';
@@ -129,17 +130,14 @@ export function Thread({
         aria-busy={thread.status === 'loading' || thread.loadingOlder}
       >
         {thread.status === 'ready' && thread.hasMore ? (
-          <div className="inbox-older">
-            <button
-              type="button"
-              className="btn btn-ghost"
-              onClick={thread.loadOlder}
-              disabled={thread.loadingOlder}
-              data-testid="thread-load-older"
-            >
-              {thread.loadingOlder ? t('inbox.thread.loadingOlder') : t('inbox.thread.loadOlder')}
-            </button>
-          </div>
+          <LoadMoreButton
+            rowClassName="inbox-older"
+            loading={thread.loadingOlder}
+            label={t('inbox.thread.loadOlder')}
+            loadingLabel={t('inbox.thread.loadingOlder')}
+            onClick={thread.loadOlder}
+            testId="thread-load-older"
+          />
         ) : null}
         {thread.status === 'ready' && !thread.hasMore && thread.messages.length > 0 ? (
           <p className="inbox-thread-start muted" data-testid="thread-start">
