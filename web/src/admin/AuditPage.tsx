@@ -4,6 +4,7 @@ import { api, type ApiError, asApiError, type Schemas, unwrap, unwrapPage } from
 import { useApi } from '../api/use-api';
 import { useSignedIn } from '../auth/auth';
 import { type I18n, useI18n } from '../i18n/i18n';
+import { appendById } from '../shared/lists';
 import { formatPhone } from '../shared/phone';
 import { RIGHT_LABEL, RIGHTS } from '../shared/rights';
 import { ErrorBanner } from '../ui/ErrorBanner';
@@ -137,10 +138,7 @@ export function AuditPage() {
           ? {
               ...current,
               // A refetch meanwhile may already hold some of these.
-              items: [
-                ...current.items,
-                ...next.items.filter((e) => !current.items.some((c) => c.id === e.id)),
-              ],
+              items: appendById(current.items, next.items),
               pagination: next.pagination,
             }
           : current!,

@@ -3,6 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { api, type ApiError, asApiError, unwrap, type User } from '../api/client';
 import { useApi } from '../api/use-api';
 import { useI18n } from '../i18n/i18n';
+import { upsertById } from '../shared/lists';
 import { ErrorBanner } from '../ui/ErrorBanner';
 import { Field } from '../ui/Field';
 import { fieldBinder, useFormSubmit } from '../ui/form';
@@ -28,13 +29,7 @@ export function ManagersPage() {
   const [deactivating, setDeactivating] = useState<User | null>(null);
   const [rowError, setRowError] = useState<{ id: string; error: ApiError } | null>(null);
 
-  const replace = (user: User) =>
-    setData((list) => {
-      const current = list ?? [];
-      return current.some((m) => m.id === user.id)
-        ? current.map((m) => (m.id === user.id ? user : m))
-        : [...current, user];
-    });
+  const replace = (user: User) => setData((list) => upsertById(list, user));
 
   const reactivate = async (manager: User) => {
     setRowError(null);

@@ -4,6 +4,7 @@ import { api, type Session, unwrap } from '../api/client';
 import { useSocketEvent } from '../api/realtime';
 import { useApi } from '../api/use-api';
 import { useI18n } from '../i18n/i18n';
+import { patchById, upsertById } from '../shared/lists';
 import { ErrorBanner } from '../ui/ErrorBanner';
 import { useFormSubmit } from '../ui/form';
 import { useFieldErrors } from './field-errors';
@@ -30,7 +31,7 @@ export function SessionsPage() {
       reload();
       return;
     }
-    setData((list) => (list ?? []).map((s) => (s.id === sessionId ? { ...s, ...change } : s)));
+    setData((list) => patchById(list, sessionId, change));
   };
 
   useSocketEvent('whatsapp:session_status', ({ sessionId, status }) => patch(sessionId, { status }));
@@ -45,13 +46,7 @@ export function SessionsPage() {
   );
   useSocketEvent('whatsapp:disconnected', ({ sessionId, reason }) => patch(sessionId, { lastError: reason }));
 
-  const upsert = (session: Session) =>
-    setData((list) => {
-      const current = list ?? [];
-      return current.some((s) => s.id === session.id)
-        ? current.map((s) => (s.id === session.id ? session : s))
-        : [...current, session];
-    });
+  const upsert = (session: Session) => setData((list) => upsertById(list, session));
   const remove = (sessionId: string) => setData((list) => (list ?? []).filter((s) => s.id !== sessionId));
 
   const sorted = data ? [...data].sort(byNewest) : [];

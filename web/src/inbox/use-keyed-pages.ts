@@ -3,6 +3,7 @@ import { useEffect, useEffectEvent, useRef, useState } from 'react';
 import type { ApiError, Pagination } from '../api/client';
 import { asApiError } from '../api/client';
 import { useCatchUp } from '../api/realtime';
+import { appendById } from '../shared/lists';
 
 /**
  * One list the API pages by cursor, as shown: the state of the list named `key`. A list may have
@@ -136,7 +137,7 @@ export function useKeyedPages<
       return;
     }
     const at = key;
-    const withMore = options.withMoreItems ?? appendNew;
+    const withMore = options.withMoreItems ?? appendById;
     update(at, (s) => ({ ...s, loadingMore: true }));
     options.fetchPage(current.nextCursor).then(
       ({ items, pagination }) =>
@@ -157,9 +158,4 @@ export function useKeyedPages<
   };
 
   return { current, update, loadMore, reload };
-}
-
-function appendNew<Item extends { id: string }>(current: Item[], more: Item[]): Item[] {
-  const known = new Set(current.map((item) => item.id));
-  return [...current, ...more.filter((item) => !known.has(item.id))];
 }
