@@ -49,35 +49,42 @@ function shortId(id: string | null): string {
   return id ? `#${id.slice(-6)}` : '';
 }
 
-function text(value: unknown): string | null {
+function nonEmptyText(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
 /** What an entry was about, in words: the session, the manager, the rights given. */
 function subject(i18n: I18n, entry: Entry, names: Names): string {
   const { t, has } = i18n;
-  const d = entry.details;
-  const sessionName = (id: string | null) => (id && names.sessions.get(id)) ?? text(d.name) ?? shortId(id);
+  const details = entry.details;
+  const sessionName = (id: string | null) =>
+    (id && names.sessions.get(id)) ?? nonEmptyText(details.name) ?? shortId(id);
   const managerName = (id: string | null) =>
-    (id && names.managers.get(id)) ?? text(d.name) ?? text(d.email) ?? shortId(id);
+    (id && names.managers.get(id)) ??
+    nonEmptyText(details.name) ??
+    nonEmptyText(details.email) ??
+    shortId(id);
 
   switch (entry.targetType) {
     case 'session': {
       if (entry.action.startsWith('access.')) {
-        const vars = { manager: managerName(text(d.managerId)), session: sessionName(entry.targetId) };
-        const rights = RIGHTS.filter((r) => d[r] === true).map((r) => t(RIGHT_LABEL[r]));
+        const vars = {
+          manager: managerName(nonEmptyText(details.managerId)),
+          session: sessionName(entry.targetId),
+        };
+        const rights = RIGHTS.filter((r) => details[r] === true).map((r) => t(RIGHT_LABEL[r]));
         return rights.length > 0 && entry.action !== 'access.revoked'
           ? t('audit.subject.accessRights', { ...vars, rights: rights.join(', ') })
           : t('audit.subject.access', vars);
       }
       const session = t('audit.subject.session', { name: sessionName(entry.targetId) });
-      const phone = text(d.phoneNumber);
+      const phone = nonEmptyText(details.phoneNumber);
       return phone ? `${session} (${formatPhone(phone)})` : session;
     }
     case 'user': {
       const manager = t('audit.subject.user', { name: managerName(entry.targetId) });
-      const fields = Array.isArray(d.fields)
-        ? d.fields.filter((f): f is string => typeof f === 'string')
+      const fields = Array.isArray(details.fields)
+        ? details.fields.filter((f): f is string => typeof f === 'string')
         : [];
       const changed = fields
         .filter((f) => f !== 'active')
@@ -92,7 +99,7 @@ function subject(i18n: I18n, entry: Entry, names: Names): string {
     case 'company':
       return t('audit.subject.company', { name: names.company });
     case 'message': {
-      const sessionId = text(d.sessionId);
+      const sessionId = nonEmptyText(details.sessionId);
       return sessionId ? t('audit.subject.session', { name: sessionName(sessionId) }) : '';
     }
     default:

@@ -43,7 +43,7 @@ export function SessionCard({
   const { t, formatDateTime } = useI18n();
   const id = session.id;
   const [qr, setQr] = useState<Qr | null>(null);
-  const [qrNonce, setQrNonce] = useState(0);
+  const [qrReloads, setQrReloads] = useState(0);
   const [history, setHistory] = useState<History | null>(null);
   const [confirm, setConfirm] = useState<'disconnect' | 'delete' | null>(null);
 
@@ -71,8 +71,8 @@ export function SessionCard({
       },
     );
     return () => controller.abort();
-  }, [id, session.status, qrNonce]);
-  useCatchUp(() => setQrNonce((n) => n + 1));
+  }, [id, session.status, qrReloads]);
+  useCatchUp(() => setQrReloads((n) => n + 1));
 
   useSocketEvent('whatsapp:qr', (payload) => {
     if (payload.sessionId === id) {

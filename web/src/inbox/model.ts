@@ -17,7 +17,7 @@ export type ThreadMessage = Message & {
 
 // --- Delivery status ----------------------------------------------------------------------------
 
-const RANK: Record<MessageStatus, number> = {
+const STATUS_RANK: Record<MessageStatus, number> = {
   pending: 0,
   received: 0,
   sent: 1,
@@ -34,12 +34,12 @@ const RANK: Record<MessageStatus, number> = {
  */
 export function mergeStatus(current: MessageStatus, next: MessageStatus): MessageStatus {
   if (next === 'failed') {
-    return RANK[current] <= RANK.sent ? 'failed' : current;
+    return STATUS_RANK[current] <= STATUS_RANK.sent ? 'failed' : current;
   }
   if (current === 'failed') {
     return next;
   }
-  return RANK[next] >= RANK[current] ? next : current;
+  return STATUS_RANK[next] >= STATUS_RANK[current] ? next : current;
 }
 
 // --- Ordering -----------------------------------------------------------------------------------------
@@ -118,15 +118,15 @@ export function matchesFilter(chat: Chat, archived: boolean, search: string): bo
   if (chat.archived !== archived) {
     return false;
   }
-  const q = search.trim().toLowerCase();
-  if (!q) {
+  const query = search.trim().toLowerCase();
+  if (!query) {
     return true;
   }
-  const digits = q.replace(/\D/g, '');
+  const digits = query.replace(/\D/g, '');
   return (
-    (chat.name ?? '').toLowerCase().includes(q) ||
+    (chat.name ?? '').toLowerCase().includes(query) ||
     (digits !== '' && (chat.phoneNumber ?? '').includes(digits)) ||
-    chat.waChatId.toLowerCase().includes(q)
+    chat.waChatId.toLowerCase().includes(query)
   );
 }
 

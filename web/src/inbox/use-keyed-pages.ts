@@ -71,7 +71,7 @@ export function useKeyedPages<
 }) {
   const { key, blank } = options;
   const [state, setState] = useState<State>(() => blank(key));
-  const [nonce, setNonce] = useState(0);
+  const [reloads, setReloads] = useState(0);
   const fetchFirst = useEffectEvent((signal: AbortSignal) => options.fetchPage(null, signal));
   const settleFirst = useEffectEvent((at: string, page: Page<Item>) =>
     setState((s) => {
@@ -120,9 +120,9 @@ export function useKeyedPages<
       },
     );
     return () => controller.abort();
-  }, [key, nonce]);
+  }, [key, reloads]);
 
-  const reload = () => setNonce((n) => n + 1);
+  const reload = () => setReloads((n) => n + 1);
   useCatchUp(reload);
 
   /** Only while `at` is still the list shown. */

@@ -22,7 +22,7 @@ export interface OutboxThreadState {
    * Status reports for messages not shown yet: a report can overtake the answer to the send that
    * created its message. Applied when that answer arrives.
    */
-  early: Record<string, MessageStatus>;
+  earlyStatuses: Record<string, MessageStatus>;
 }
 
 /**
@@ -50,22 +50,24 @@ export function useOutbox<State extends OutboxThreadState>(options: {
 
   const submit = (at: string, local: ThreadMessage, quotedId: string | null) => {
     const localKey = local.localKey!;
-    const [sid, ref] = [sessionId ?? '', chatRef ?? ''];
     unwrap(
       api.POST('/api/whatsapp/sessions/{sessionId}/chats/{chatId}/send', {
-        params: { path: { sessionId: sid, chatId: ref }, header: { 'idempotency-key': localKey } },
+        params: {
+          path: { sessionId: sessionId ?? '', chatId: chatRef ?? '' },
+          header: { 'idempotency-key': localKey },
+        },
         body: { message: local.body ?? '', ...(quotedId ? { quotedMessageId: quotedId } : {}) },
       }),
     ).then(
       ({ message }) =>
         // The server's row replaces ours; an event may have brought it already.
         update(at, (s) => {
-          const { [message.id]: reported, ...early } = s.early;
+          const { [message.id]: reported, ...earlyStatuses } = s.earlyStatuses;
           const row = reported ? { ...message, status: mergeStatus(message.status, reported) } : message;
           return {
             ...s,
             chatId: message.chatId,
-            early,
+            earlyStatuses,
             items: upsertMessages(
               s.items.filter((m) => m.localKey !== localKey),
               [row],
@@ -156,7 +158,7 @@ export function useOutbox<State extends OutboxThreadState>(options: {
    */
   const withEarlyStatus = (s: State, messageId: string, status: MessageStatus): State => {
     const sending = s.items.some((m) => m.localKey);
-    return sending ? { ...s, early: { ...s.early, [messageId]: status } } : s;
+    return sending ? { ...s, earlyStatuses: { ...s.earlyStatuses, [messageId]: status } } : s;
   };
 
   return { send, retry, withArrived, withEarlyStatus };

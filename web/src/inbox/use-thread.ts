@@ -18,7 +18,7 @@ export interface ThreadState extends KeyedPagesState<ThreadMessage, 'new'>, Outb
 }
 
 function blankThread(key: string): ThreadState {
-  return { ...blankPages<ThreadMessage>(key), chatId: null, chat: null, early: {} };
+  return { ...blankPages<ThreadMessage>(key), chatId: null, chat: null, earlyStatuses: {} };
 }
 
 /**
