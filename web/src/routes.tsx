@@ -10,11 +10,9 @@ import { AuditPage } from './admin/AuditPage';
 import { ManagersPage } from './admin/ManagersPage';
 import { SessionsPage } from './admin/SessionsPage';
 import { StatsPage } from './admin/StatsPage';
-import type { User } from './api/client';
+import type { Role } from './api/client';
 import type { MessageKey } from './i18n/i18n';
 import { InboxPage } from './inbox/InboxPage';
-
-export type Role = User['role'];
 
 export interface RouteDef {
   /** A `matchPath` pattern. */

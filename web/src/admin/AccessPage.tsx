@@ -1,36 +1,27 @@
 import { useRef, useState } from 'react';
 
-import { api, type ApiError, unwrap, type User } from '../api/client';
+import { api, type ApiError, asApiError, type Schemas, unwrap, type User } from '../api/client';
 import { useSocketEvent } from '../api/realtime';
 import { useApi } from '../api/use-api';
 import { useI18n } from '../i18n/i18n';
 import { Link } from '../router';
-import { ErrorBanner, useErrorText } from '../ui/ErrorBanner';
 import {
-  asApiError,
-  type Grant,
   hasAnyRight,
-  loadAllManagers,
   NO_RIGHTS,
   type Right,
+  RIGHT_HINT,
+  RIGHT_LABEL,
   RIGHTS,
   type Rights,
   withRight,
-} from './admin-api';
+} from '../shared/rights';
+import { ErrorBanner, useErrorText } from '../ui/ErrorBanner';
+import { loadAllManagers } from './managers-api';
 import { StatusBadge } from './SessionCard';
+import { TableCard } from './TableCard';
 
+type Grant = Schemas['Grant'];
 type RowState = 'idle' | 'saving' | 'saved' | 'error';
-
-const RIGHT_LABEL = {
-  canRead: 'access.right.canRead',
-  canWrite: 'access.right.canWrite',
-  canManageChats: 'access.right.canManageChats',
-} as const;
-const RIGHT_HINT = {
-  canRead: 'access.hint.canRead',
-  canWrite: 'access.hint.canWrite',
-  canManageChats: 'access.hint.canManageChats',
-} as const;
 
 /** Active managers first, then by name. */
 function byActiveThenName(a: User, b: User): number {
@@ -191,67 +182,63 @@ export function AccessPage({ sessionId }: { sessionId: string }) {
           </Link>
         </div>
       ) : (
-        <div className="card access-card">
-          <div className="table-wrap">
-            <table className="access-matrix" data-testid="access-matrix">
-              <thead>
-                <tr>
-                  <th scope="col">{t('access.manager')}</th>
-                  {RIGHTS.map((right) => (
-                    <th scope="col" key={right} className="access-right-col" title={t(RIGHT_HINT[right])}>
-                      {t(RIGHT_LABEL[right])}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {managers.map((manager) => {
-                  const rights = rightsOf(manager.id);
-                  const row = rows[manager.id];
-                  return (
-                    <tr
-                      key={manager.id}
-                      data-testid={`access-row-${manager.id}`}
-                      data-state={row?.state ?? 'idle'}
-                      className={manager.active ? undefined : 'access-inactive'}
-                    >
-                      <th scope="row" className="access-manager">
-                        <span className="access-manager-line">
-                          <span className="access-manager-name">{manager.name}</span>
-                          {manager.active ? null : (
-                            <span className="badge">{t('managers.status.inactive')}</span>
-                          )}
-                          <RowStatus state={row?.state ?? 'idle'} />
-                        </span>
-                        <span className="access-manager-email muted">{manager.email}</span>
-                        {row?.state === 'error' && row.error ? <RowError error={row.error} /> : null}
-                      </th>
-                      {RIGHTS.map((right) => (
-                        <td key={right} className="access-cell">
-                          <label className="access-check">
-                            <input
-                              type="checkbox"
-                              checked={rights[right]}
-                              onChange={(e) => toggle(manager, right, e.target.checked)}
-                              data-testid={`access-${manager.id}-${right}`}
-                            />
-                            <span className="visually-hidden">
-                              {manager.name}: {t(RIGHT_LABEL[right])}
-                            </span>
-                            {/* The column headers are hidden on a phone; each box says what it is. */}
-                            <span className="access-check-label" aria-hidden="true">
-                              {t(RIGHT_LABEL[right])}
-                            </span>
-                          </label>
-                        </td>
-                      ))}
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-        </div>
+        <TableCard
+          cardClassName="access-card"
+          tableClassName="access-matrix"
+          testId="access-matrix"
+          head={
+            <>
+              <th scope="col">{t('access.manager')}</th>
+              {RIGHTS.map((right) => (
+                <th scope="col" key={right} className="access-right-col" title={t(RIGHT_HINT[right])}>
+                  {t(RIGHT_LABEL[right])}
+                </th>
+              ))}
+            </>
+          }
+        >
+          {managers.map((manager) => {
+            const rights = rightsOf(manager.id);
+            const row = rows[manager.id];
+            return (
+              <tr
+                key={manager.id}
+                data-testid={`access-row-${manager.id}`}
+                data-state={row?.state ?? 'idle'}
+                className={manager.active ? undefined : 'access-inactive'}
+              >
+                <th scope="row" className="access-manager">
+                  <span className="access-manager-line">
+                    <span className="access-manager-name">{manager.name}</span>
+                    {manager.active ? null : <span className="badge">{t('managers.status.inactive')}</span>}
+                    <RowStatus state={row?.state ?? 'idle'} />
+                  </span>
+                  <span className="access-manager-email muted">{manager.email}</span>
+                  {row?.state === 'error' && row.error ? <RowError error={row.error} /> : null}
+                </th>
+                {RIGHTS.map((right) => (
+                  <td key={right} className="access-cell">
+                    <label className="access-check">
+                      <input
+                        type="checkbox"
+                        checked={rights[right]}
+                        onChange={(e) => toggle(manager, right, e.target.checked)}
+                        data-testid={`access-${manager.id}-${right}`}
+                      />
+                      <span className="visually-hidden">
+                        {manager.name}: {t(RIGHT_LABEL[right])}
+                      </span>
+                      {/* The column headers are hidden on a phone; each box says what it is. */}
+                      <span className="access-check-label" aria-hidden="true">
+                        {t(RIGHT_LABEL[right])}
+                      </span>
+                    </label>
+                  </td>
+                ))}
+              </tr>
+            );
+          })}
+        </TableCard>
       )}
 
       <dl className="access-legend">

@@ -1,11 +1,17 @@
 import { useState } from 'react';
 
-import { api, type ApiError, type Schemas, unwrap, unwrapPage } from '../api/client';
+import { api, type ApiError, asApiError, type Schemas, unwrap, unwrapPage } from '../api/client';
 import { useApi } from '../api/use-api';
 import { useSignedIn } from '../auth/auth';
 import { type I18n, useI18n } from '../i18n/i18n';
+import { appendById } from '../shared/lists';
+import { formatPhone } from '../shared/phone';
+import { RIGHT_LABEL, RIGHTS } from '../shared/rights';
 import { ErrorBanner } from '../ui/ErrorBanner';
-import { asApiError, formatPhone, loadAllManagers, RIGHTS } from './admin-api';
+import { LoadMoreButton } from '../ui/LoadMoreButton';
+import { loadAllManagers } from './managers-api';
+import { PageHeader } from './PageHeader';
+import { TableCard } from './TableCard';
 
 type Entry = Schemas['AuditEntry'];
 
@@ -17,12 +23,6 @@ interface Names {
   sessions: Map<string, string>;
   company: string;
 }
-
-const RIGHT_LABEL = {
-  canRead: 'access.right.canRead',
-  canWrite: 'access.right.canWrite',
-  canManageChats: 'access.right.canManageChats',
-} as const;
 
 /** The text of an action, in the console's language; an action we have no text for shows as is. */
 export function actionText(i18n: Pick<I18n, 't' | 'has'>, action: string): string {
@@ -49,35 +49,42 @@ function shortId(id: string | null): string {
   return id ? `#${id.slice(-6)}` : '';
 }
 
-function text(value: unknown): string | null {
+function nonEmptyText(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
 /** What an entry was about, in words: the session, the manager, the rights given. */
 function subject(i18n: I18n, entry: Entry, names: Names): string {
   const { t, has } = i18n;
-  const d = entry.details;
-  const sessionName = (id: string | null) => (id && names.sessions.get(id)) ?? text(d.name) ?? shortId(id);
+  const details = entry.details;
+  const sessionName = (id: string | null) =>
+    (id && names.sessions.get(id)) ?? nonEmptyText(details.name) ?? shortId(id);
   const managerName = (id: string | null) =>
-    (id && names.managers.get(id)) ?? text(d.name) ?? text(d.email) ?? shortId(id);
+    (id && names.managers.get(id)) ??
+    nonEmptyText(details.name) ??
+    nonEmptyText(details.email) ??
+    shortId(id);
 
   switch (entry.targetType) {
     case 'session': {
       if (entry.action.startsWith('access.')) {
-        const vars = { manager: managerName(text(d.managerId)), session: sessionName(entry.targetId) };
-        const rights = RIGHTS.filter((r) => d[r] === true).map((r) => t(RIGHT_LABEL[r]));
+        const vars = {
+          manager: managerName(nonEmptyText(details.managerId)),
+          session: sessionName(entry.targetId),
+        };
+        const rights = RIGHTS.filter((r) => details[r] === true).map((r) => t(RIGHT_LABEL[r]));
         return rights.length > 0 && entry.action !== 'access.revoked'
           ? t('audit.subject.accessRights', { ...vars, rights: rights.join(', ') })
           : t('audit.subject.access', vars);
       }
       const session = t('audit.subject.session', { name: sessionName(entry.targetId) });
-      const phone = text(d.phoneNumber);
+      const phone = nonEmptyText(details.phoneNumber);
       return phone ? `${session} (${formatPhone(phone)})` : session;
     }
     case 'user': {
       const manager = t('audit.subject.user', { name: managerName(entry.targetId) });
-      const fields = Array.isArray(d.fields)
-        ? d.fields.filter((f): f is string => typeof f === 'string')
+      const fields = Array.isArray(details.fields)
+        ? details.fields.filter((f): f is string => typeof f === 'string')
         : [];
       const changed = fields
         .filter((f) => f !== 'active')
@@ -92,7 +99,7 @@ function subject(i18n: I18n, entry: Entry, names: Names): string {
     case 'company':
       return t('audit.subject.company', { name: names.company });
     case 'message': {
-      const sessionId = text(d.sessionId);
+      const sessionId = nonEmptyText(details.sessionId);
       return sessionId ? t('audit.subject.session', { name: sessionName(sessionId) }) : '';
     }
     default:
@@ -138,10 +145,7 @@ export function AuditPage() {
           ? {
               ...current,
               // A refetch meanwhile may already hold some of these.
-              items: [
-                ...current.items,
-                ...next.items.filter((e) => !current.items.some((c) => c.id === e.id)),
-              ],
+              items: appendById(current.items, next.items),
               pagination: next.pagination,
             }
           : current!,
@@ -158,11 +162,7 @@ export function AuditPage() {
     : null;
   return (
     <section className="page audit-page" data-testid="page-audit">
-      <header className="page-header">
-        <div>
-          <h1>{t('nav.audit')}</h1>
-          <p className="muted admin-lead">{t('audit.lead')}</p>
-        </div>
+      <PageHeader title={t('nav.audit')} lead={t('audit.lead')}>
         <button
           type="button"
           className="btn"
@@ -172,7 +172,7 @@ export function AuditPage() {
         >
           {t('audit.refresh')}
         </button>
-      </header>
+      </PageHeader>
       {log.error ? <ErrorBanner error={log.error} onRetry={log.reload} /> : null}
       {!data && log.loading ? <p className="empty">{t('common.loading')}</p> : null}
       {data && data.items.length === 0 ? (
@@ -181,63 +181,59 @@ export function AuditPage() {
         </p>
       ) : null}
       {data && names && data.items.length > 0 ? (
-        <div className="card admin-table-card">
-          <div className="table-wrap">
-            <table className="admin-table audit-table" data-testid="audit-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('audit.col.time')}</th>
-                  <th scope="col">{t('audit.col.actor')}</th>
-                  <th scope="col">{t('audit.col.action')}</th>
-                  <th scope="col">{t('audit.col.subject')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.items.map((entry) => (
-                  <tr key={entry.id} data-testid="audit-row" data-action={entry.action}>
-                    <td data-label={t('audit.col.time')} className="admin-nowrap audit-time">
-                      <time dateTime={entry.createdAt}>{formatDateTime(entry.createdAt)}</time>
-                    </td>
-                    <td data-label={t('audit.col.actor')} className="audit-actor" data-testid="audit-actor">
-                      {entry.actor ? (entry.actor.name ?? shortId(entry.actor.id)) : t('audit.system')}
-                    </td>
-                    <td data-label={t('audit.col.action')} className="audit-action-cell">
-                      <span
-                        className="badge audit-action"
-                        data-tone={toneOf(entry.action)}
-                        data-testid="audit-action"
-                      >
-                        {actionText(i18n, entry.action)}
-                      </span>
-                    </td>
-                    <td
-                      data-label={t('audit.col.subject')}
-                      className="admin-break audit-subject"
-                      data-testid="audit-subject"
-                    >
-                      {subject(i18n, entry, names)}
-                      {entry.ip ? <span className="muted audit-ip"> · {entry.ip}</span> : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </div>
+        <TableCard
+          cardClassName="admin-table-card"
+          tableClassName="admin-table audit-table"
+          testId="audit-table"
+          head={
+            <>
+              <th scope="col">{t('audit.col.time')}</th>
+              <th scope="col">{t('audit.col.actor')}</th>
+              <th scope="col">{t('audit.col.action')}</th>
+              <th scope="col">{t('audit.col.subject')}</th>
+            </>
+          }
+        >
+          {data.items.map((entry) => (
+            <tr key={entry.id} data-testid="audit-row" data-action={entry.action}>
+              <td data-label={t('audit.col.time')} className="admin-nowrap audit-time">
+                <time dateTime={entry.createdAt}>{formatDateTime(entry.createdAt)}</time>
+              </td>
+              <td data-label={t('audit.col.actor')} className="audit-actor" data-testid="audit-actor">
+                {entry.actor ? (entry.actor.name ?? shortId(entry.actor.id)) : t('audit.system')}
+              </td>
+              <td data-label={t('audit.col.action')} className="audit-action-cell">
+                <span
+                  className="badge audit-action"
+                  data-tone={toneOf(entry.action)}
+                  data-testid="audit-action"
+                >
+                  {actionText(i18n, entry.action)}
+                </span>
+              </td>
+              <td
+                data-label={t('audit.col.subject')}
+                className="admin-break audit-subject"
+                data-testid="audit-subject"
+              >
+                {subject(i18n, entry, names)}
+                {entry.ip ? <span className="muted audit-ip"> · {entry.ip}</span> : null}
+              </td>
+            </tr>
+          ))}
+        </TableCard>
       ) : null}
       {moreError ? <ErrorBanner error={moreError} onRetry={() => void loadMore()} /> : null}
       {data?.pagination.hasMore ? (
-        <div className="audit-more">
-          <button
-            type="button"
-            className="btn"
-            onClick={() => void loadMore()}
-            disabled={loadingMore}
-            data-testid="audit-load-more"
-          >
-            {loadingMore ? t('common.loading') : t('audit.loadMore')}
-          </button>
-        </div>
+        <LoadMoreButton
+          rowClassName="audit-more"
+          buttonClassName="btn"
+          loading={loadingMore}
+          label={t('audit.loadMore')}
+          loadingLabel={t('common.loading')}
+          onClick={() => void loadMore()}
+          testId="audit-load-more"
+        />
       ) : null}
     </section>
   );

@@ -1,29 +1,21 @@
 import { type FormEvent, useState } from 'react';
 
-import { api, type ApiError, unwrap, type User } from '../api/client';
+import { api, type ApiError, asApiError, unwrap, type User } from '../api/client';
 import { useApi } from '../api/use-api';
 import { useI18n } from '../i18n/i18n';
+import { upsertById } from '../shared/lists';
 import { ErrorBanner } from '../ui/ErrorBanner';
 import { Field } from '../ui/Field';
-import { asApiError, loadAllManagers, useFieldErrors } from './admin-api';
+import { fieldBinder, useFormSubmit } from '../ui/form';
+import { useFieldErrors } from './field-errors';
+import { loadAllManagers } from './managers-api';
 import { ConfirmDialog, Modal } from './Modal';
+import { PageHeader } from './PageHeader';
+import { TableCard } from './TableCard';
 
 const EMPTY = { name: '', email: '', password: '' };
 type Form = typeof EMPTY;
-
-/** The props that tie a form field to the form's values and to the server's error for it. */
-function binder(
-  values: Form,
-  setValues: (update: (v: Form) => Form) => void,
-  fields: Partial<Record<string, string>>,
-) {
-  return (name: keyof Form) => ({
-    name,
-    value: values[name],
-    error: fields[name],
-    onChange: (e: { target: { value: string } }) => setValues((v) => ({ ...v, [name]: e.target.value })),
-  });
-}
+type ManagerChanges = Partial<Form>;
 
 /**
  * The company's managers: add one (name, email, password), edit a name, an email or reset the
@@ -37,13 +29,7 @@ export function ManagersPage() {
   const [deactivating, setDeactivating] = useState<User | null>(null);
   const [rowError, setRowError] = useState<{ id: string; error: ApiError } | null>(null);
 
-  const replace = (user: User) =>
-    setData((list) => {
-      const current = list ?? [];
-      return current.some((m) => m.id === user.id)
-        ? current.map((m) => (m.id === user.id ? user : m))
-        : [...current, user];
-    });
+  const replace = (user: User) => setData((list) => upsertById(list, user));
 
   const reactivate = async (manager: User) => {
     setRowError(null);
@@ -69,12 +55,7 @@ export function ManagersPage() {
 
   return (
     <section className="page managers-page" data-testid="page-managers">
-      <header className="page-header">
-        <div>
-          <h1>{t('nav.managers')}</h1>
-          <p className="muted admin-lead">{t('managers.lead')}</p>
-        </div>
-      </header>
+      <PageHeader title={t('nav.managers')} lead={t('managers.lead')} />
 
       <CreateManager onCreated={replace} />
 
@@ -86,91 +67,85 @@ export function ManagersPage() {
         </p>
       ) : null}
       {data && data.length > 0 ? (
-        <div className="card admin-table-card">
-          <div className="table-wrap">
-            <table className="admin-table" data-testid="managers-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('managers.col.name')}</th>
-                  <th scope="col">{t('managers.col.email')}</th>
-                  <th scope="col">{t('managers.col.status')}</th>
-                  <th scope="col">{t('managers.col.created')}</th>
-                  <th scope="col">
-                    <span className="visually-hidden">{t('managers.col.actions')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.map((manager) => (
-                  <tr
-                    key={manager.id}
-                    data-testid="manager-row"
-                    data-manager-id={manager.id}
-                    data-active={manager.active}
-                    className={manager.active ? undefined : 'managers-inactive'}
+        <TableCard
+          cardClassName="admin-table-card"
+          tableClassName="admin-table"
+          testId="managers-table"
+          head={
+            <>
+              <th scope="col">{t('managers.col.name')}</th>
+              <th scope="col">{t('managers.col.email')}</th>
+              <th scope="col">{t('managers.col.status')}</th>
+              <th scope="col">{t('managers.col.created')}</th>
+              <th scope="col">
+                <span className="visually-hidden">{t('managers.col.actions')}</span>
+              </th>
+            </>
+          }
+        >
+          {data.map((manager) => (
+            <tr
+              key={manager.id}
+              data-testid="manager-row"
+              data-manager-id={manager.id}
+              data-active={manager.active}
+              className={manager.active ? undefined : 'managers-inactive'}
+            >
+              <td data-label={t('managers.col.name')} className="managers-name" data-testid="manager-name">
+                {manager.name}
+              </td>
+              <td
+                data-label={t('managers.col.email')}
+                className="admin-break managers-email"
+                data-testid="manager-email"
+              >
+                {manager.email}
+              </td>
+              <td data-label={t('managers.col.status')} className="managers-status-cell">
+                <span
+                  className="badge managers-status"
+                  data-active={manager.active}
+                  data-testid="manager-status"
+                >
+                  {t(manager.active ? 'managers.status.active' : 'managers.status.inactive')}
+                </span>
+              </td>
+              <td data-label={t('managers.col.created')} className="admin-nowrap managers-created">
+                {formatDateTime(manager.createdAt)}
+              </td>
+              <td className="admin-row-actions">
+                <button
+                  type="button"
+                  className="btn"
+                  onClick={() => setEditing(manager)}
+                  data-testid="manager-edit"
+                >
+                  {t('managers.action.edit')}
+                </button>
+                {manager.active ? (
+                  <button
+                    type="button"
+                    className="btn btn-danger"
+                    onClick={() => setDeactivating(manager)}
+                    data-testid="manager-deactivate"
                   >
-                    <td
-                      data-label={t('managers.col.name')}
-                      className="managers-name"
-                      data-testid="manager-name"
-                    >
-                      {manager.name}
-                    </td>
-                    <td
-                      data-label={t('managers.col.email')}
-                      className="admin-break managers-email"
-                      data-testid="manager-email"
-                    >
-                      {manager.email}
-                    </td>
-                    <td data-label={t('managers.col.status')} className="managers-status-cell">
-                      <span
-                        className="badge managers-status"
-                        data-active={manager.active}
-                        data-testid="manager-status"
-                      >
-                        {t(manager.active ? 'managers.status.active' : 'managers.status.inactive')}
-                      </span>
-                    </td>
-                    <td data-label={t('managers.col.created')} className="admin-nowrap managers-created">
-                      {formatDateTime(manager.createdAt)}
-                    </td>
-                    <td className="admin-row-actions">
-                      <button
-                        type="button"
-                        className="btn"
-                        onClick={() => setEditing(manager)}
-                        data-testid="manager-edit"
-                      >
-                        {t('managers.action.edit')}
-                      </button>
-                      {manager.active ? (
-                        <button
-                          type="button"
-                          className="btn btn-danger"
-                          onClick={() => setDeactivating(manager)}
-                          data-testid="manager-deactivate"
-                        >
-                          {t('managers.action.deactivate')}
-                        </button>
-                      ) : (
-                        <button
-                          type="button"
-                          className="btn"
-                          onClick={() => void reactivate(manager)}
-                          data-testid="manager-reactivate"
-                        >
-                          {t('managers.action.reactivate')}
-                        </button>
-                      )}
-                      {rowError?.id === manager.id ? <ErrorBanner error={rowError.error} /> : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </div>
+                    {t('managers.action.deactivate')}
+                  </button>
+                ) : (
+                  <button
+                    type="button"
+                    className="btn"
+                    onClick={() => void reactivate(manager)}
+                    data-testid="manager-reactivate"
+                  >
+                    {t('managers.action.reactivate')}
+                  </button>
+                )}
+                {rowError?.id === manager.id ? <ErrorBanner error={rowError.error} /> : null}
+              </td>
+            </tr>
+          ))}
+        </TableCard>
       ) : null}
 
       {editing ? <EditManager manager={editing} onSaved={replace} onClose={() => setEditing(null)} /> : null}
@@ -190,61 +165,45 @@ export function ManagersPage() {
 /** The add form: stays filled in on an error, with the problems under their fields. */
 function CreateManager({ onCreated }: { onCreated: (user: User) => void }) {
   const { t } = useI18n();
-  const fieldErrors = useFieldErrors();
   const [values, setValues] = useState<Form>(EMPTY);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
   const [added, setAdded] = useState<string | null>(null);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    setAdded(null);
-    try {
+  const form = useFormSubmit(
+    async () => {
+      setAdded(null);
       const user = await unwrap(api.POST('/api/managers', { body: values }));
       setValues(EMPTY);
       setAdded(user.name);
       onCreated(user);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const fields = error ? fieldErrors(error) : {};
-  const bind = binder(values, setValues, fields);
+    },
+    { fieldErrors: useFieldErrors() },
+  );
+  const { error, fields } = form;
+  const bind = fieldBinder(values, setValues, fields);
   const unexplained = error && Object.keys(fields).length === 0;
   return (
     <form
       className="card managers-create"
-      onSubmit={(e) => void submit(e)}
+      onSubmit={form.onSubmit}
       noValidate
       data-testid="manager-create-form"
     >
       <h2 className="admin-card-title">{t('managers.create.title')}</h2>
       <div className="managers-create-fields">
-        <Field label={t('managers.field.name')} autoComplete="off" required {...bind('name')} />
-        <Field
-          label={t('managers.field.email')}
-          type="email"
-          autoComplete="off"
-          required
-          {...bind('email')}
-        />
-        <Field
-          label={t('managers.field.password')}
-          type="password"
-          autoComplete="new-password"
-          hint={t('auth.field.passwordHint')}
-          required
-          {...bind('password')}
+        <ManagerFields
+          bind={bind}
+          passwordLabel={t('managers.field.password')}
+          passwordHint={t('auth.field.passwordHint')}
+          passwordRequired
         />
       </div>
       {unexplained ? <ErrorBanner error={error} /> : null}
       <div className="managers-create-actions">
-        <button type="submit" className="btn btn-primary" disabled={busy} data-testid="manager-create-submit">
+        <button
+          type="submit"
+          className="btn btn-primary"
+          disabled={form.pending}
+          data-testid="manager-create-submit"
+        >
           {t('managers.create.submit')}
         </button>
         {added ? (
@@ -268,16 +227,23 @@ function EditManager({
   onClose: () => void;
 }) {
   const { t } = useI18n();
-  const fieldErrors = useFieldErrors();
   const [values, setValues] = useState<Form>({
     name: manager.name,
     email: manager.email ?? '',
     password: '',
   });
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const save = useFormSubmit(
+    async (body: ManagerChanges) => {
+      const user = await unwrap(
+        api.PATCH('/api/managers/{managerId}', { params: { path: { managerId: manager.id } }, body }),
+      );
+      onSaved(user);
+      onClose();
+    },
+    { fieldErrors: useFieldErrors(), leavesOnSuccess: true },
+  );
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     const body = {
       ...(values.name.trim() !== manager.name ? { name: values.name } : {}),
@@ -288,22 +254,11 @@ function EditManager({
       onClose();
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
-      const user = await unwrap(
-        api.PATCH('/api/managers/{managerId}', { params: { path: { managerId: manager.id } }, body }),
-      );
-      onSaved(user);
-      onClose();
-    } catch (err) {
-      setError(asApiError(err));
-      setBusy(false);
-    }
+    void save.run(body);
   };
 
-  const fields = error ? fieldErrors(error) : {};
-  const bind = binder(values, setValues, fields);
+  const { error, fields } = save;
+  const bind = fieldBinder(values, setValues, fields);
   const unexplained = error && Object.keys(fields).length === 0;
   return (
     <Modal
@@ -311,32 +266,57 @@ function EditManager({
       onClose={onClose}
       testId="manager-edit-dialog"
     >
-      <form className="form" onSubmit={(e) => void submit(e)} noValidate data-testid="manager-edit-form">
-        <Field label={t('managers.field.name')} autoComplete="off" required {...bind('name')} />
-        <Field
-          label={t('managers.field.email')}
-          type="email"
-          autoComplete="off"
-          required
-          {...bind('email')}
-        />
-        <Field
-          label={t('managers.field.newPassword')}
-          type="password"
-          autoComplete="new-password"
-          hint={t('managers.edit.passwordHint')}
-          {...bind('password')}
+      <form className="form" onSubmit={submit} noValidate data-testid="manager-edit-form">
+        <ManagerFields
+          bind={bind}
+          passwordLabel={t('managers.field.newPassword')}
+          passwordHint={t('managers.edit.passwordHint')}
         />
         {unexplained ? <ErrorBanner error={error} /> : null}
         <div className="admin-dialog-actions">
           <button type="button" className="btn" onClick={onClose} data-testid="manager-edit-cancel">
             {t('common.cancel')}
           </button>
-          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="manager-edit-submit">
+          <button
+            type="submit"
+            className="btn btn-primary"
+            disabled={save.pending}
+            data-testid="manager-edit-submit"
+          >
             {t('common.save')}
           </button>
         </div>
       </form>
     </Modal>
+  );
+}
+
+/** Name, email and password: what the add form and the edit dialog ask for. */
+function ManagerFields({
+  bind,
+  passwordLabel,
+  passwordHint,
+  passwordRequired,
+}: {
+  bind: ReturnType<typeof fieldBinder<Form>>;
+  passwordLabel: string;
+  passwordHint: string;
+  /** A new manager needs one; an edit keeps the current one when it is left blank. */
+  passwordRequired?: boolean;
+}) {
+  const { t } = useI18n();
+  return (
+    <>
+      <Field label={t('managers.field.name')} autoComplete="off" required {...bind('name')} />
+      <Field label={t('managers.field.email')} type="email" autoComplete="off" required {...bind('email')} />
+      <Field
+        label={passwordLabel}
+        type="password"
+        autoComplete="new-password"
+        hint={passwordHint}
+        required={passwordRequired}
+        {...bind('password')}
+      />
+    </>
   );
 }

@@ -1,9 +1,8 @@
-import { type ReactNode, useEffect, useId, useRef, useState } from 'react';
+import { type ReactNode, useEffect, useId, useRef } from 'react';
 
-import type { ApiError } from '../api/client';
-import { asApiError } from '../api/client';
 import { useI18n } from '../i18n/i18n';
 import { ErrorBanner } from '../ui/ErrorBanner';
+import { useFormSubmit } from '../ui/form';
 
 /**
  * A modal dialog (the native `<dialog>`: focus stays inside, Esc closes). Rendered means open; the
@@ -65,25 +64,18 @@ export function ConfirmDialog({
   onClose: () => void;
 }) {
   const { t } = useI18n();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-
-  const confirm = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const confirm = useFormSubmit(
+    async () => {
       await onConfirm();
       onClose();
-    } catch (err) {
-      setError(asApiError(err));
-      setBusy(false);
-    }
-  };
+    },
+    { leavesOnSuccess: true },
+  );
 
   return (
     <Modal title={title} onClose={onClose} testId="confirm-dialog">
       <div className="admin-dialog-body">{message}</div>
-      {error ? <ErrorBanner error={error} /> : null}
+      {confirm.error ? <ErrorBanner error={confirm.error} /> : null}
       <div className="admin-dialog-actions">
         <button type="button" className="btn" onClick={onClose} data-testid="confirm-cancel">
           {t('common.cancel')}
@@ -91,8 +83,8 @@ export function ConfirmDialog({
         <button
           type="button"
           className="btn admin-btn-danger"
-          disabled={busy}
-          onClick={() => void confirm()}
+          disabled={confirm.pending}
+          onClick={() => void confirm.run()}
           data-testid="confirm-ok"
         >
           {confirmLabel}

@@ -1,13 +1,15 @@
-import { type FormEvent, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 
-import { api, type ApiError, type Session, unwrap } from '../api/client';
+import { api, type Session, unwrap } from '../api/client';
 import type { EventPayload } from '../api/events';
 import { useCatchUp, useSocketEvent } from '../api/realtime';
 import { useI18n } from '../i18n/i18n';
 import { Link } from '../router';
+import { formatPhone } from '../shared/phone';
 import { ErrorBanner } from '../ui/ErrorBanner';
 import { Field } from '../ui/Field';
-import { asApiError, formatPhone, useFieldErrors } from './admin-api';
+import { useFormSubmit } from '../ui/form';
+import { useFieldErrors } from './field-errors';
 import { ConfirmDialog } from './Modal';
 
 type Status = Session['status'];
@@ -41,10 +43,8 @@ export function SessionCard({
   const { t, formatDateTime } = useI18n();
   const id = session.id;
   const [qr, setQr] = useState<Qr | null>(null);
-  const [qrNonce, setQrNonce] = useState(0);
+  const [qrReloads, setQrReloads] = useState(0);
   const [history, setHistory] = useState<History | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const [confirm, setConfirm] = useState<'disconnect' | 'delete' | null>(null);
 
   // The pending QR, fetched whenever the session starts waiting for one (and after a drop); the
@@ -71,8 +71,8 @@ export function SessionCard({
       },
     );
     return () => controller.abort();
-  }, [id, session.status, qrNonce]);
-  useCatchUp(() => setQrNonce((n) => n + 1));
+  }, [id, session.status, qrReloads]);
+  useCatchUp(() => setQrReloads((n) => n + 1));
 
   useSocketEvent('whatsapp:qr', (payload) => {
     if (payload.sessionId === id) {
@@ -85,23 +85,16 @@ export function SessionCard({
     }
   });
 
-  const act = async (action: 'disconnect' | 'reconnect') => {
-    setBusy(true);
-    setError(null);
-    try {
-      const path = { params: { path: { sessionId: id } } };
-      const updated =
-        action === 'disconnect'
-          ? await unwrap(api.POST('/api/whatsapp/sessions/{sessionId}/disconnect', path))
-          : await unwrap(api.POST('/api/whatsapp/sessions/{sessionId}/reconnect', path));
-      setQr(null);
-      onChange(updated);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const action = useFormSubmit(async (kind: 'disconnect' | 'reconnect') => {
+    const path = { params: { path: { sessionId: id } } };
+    const updated =
+      kind === 'disconnect'
+        ? await unwrap(api.POST('/api/whatsapp/sessions/{sessionId}/disconnect', path))
+        : await unwrap(api.POST('/api/whatsapp/sessions/{sessionId}/reconnect', path));
+    setQr(null);
+    onChange(updated);
+  });
+  const busy = action.pending;
 
   const remove = async () => {
     await unwrap(api.DELETE('/api/whatsapp/sessions/{sessionId}', { params: { path: { sessionId: id } } }));
@@ -158,7 +151,7 @@ export function SessionCard({
 
       {history ? <HistoryProgress history={history} /> : null}
 
-      {error ? <ErrorBanner error={error} /> : null}
+      {action.error ? <ErrorBanner error={action.error} /> : null}
 
       <footer className="sessions-card-actions">
         <Link to={`/admin/sessions/${id}/access`} className="btn" data-testid="session-access">
@@ -185,7 +178,7 @@ export function SessionCard({
             type="button"
             className="btn btn-primary"
             disabled={busy}
-            onClick={() => void act('reconnect')}
+            onClick={() => void action.run('reconnect')}
             data-testid="session-reconnect"
           >
             {t('sessions.action.reconnect')}
@@ -207,7 +200,7 @@ export function SessionCard({
           title={t('sessions.confirmDisconnect.title', { name: session.name })}
           message={t('sessions.confirmDisconnect.body')}
           confirmLabel={t('sessions.action.disconnect')}
-          onConfirm={() => act('disconnect')}
+          onConfirm={() => action.run('disconnect')}
           onClose={() => setConfirm(null)}
         />
       ) : null}
@@ -255,12 +248,21 @@ function LinkPanel({ sessionId, qrCode }: { sessionId: string; qrCode: string })
 /** Link by an 8-character code typed on the phone: for a phone that cannot scan this screen. */
 function PairingCode({ sessionId }: { sessionId: string }) {
   const { t } = useI18n();
-  const fieldErrors = useFieldErrors();
   const [open, setOpen] = useState(false);
   const [phone, setPhone] = useState('');
   const [code, setCode] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const form = useFormSubmit(
+    async () => {
+      const answer = await unwrap(
+        api.POST('/api/whatsapp/sessions/{sessionId}/pairing-code', {
+          params: { path: { sessionId } },
+          body: { phoneNumber: phone.replace(/[\s()+-]/g, '') },
+        }),
+      );
+      setCode(answer.code);
+    },
+    { fieldErrors: useFieldErrors() },
+  );
 
   if (!open) {
     return (
@@ -275,28 +277,9 @@ function PairingCode({ sessionId }: { sessionId: string }) {
     );
   }
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const answer = await unwrap(
-        api.POST('/api/whatsapp/sessions/{sessionId}/pairing-code', {
-          params: { path: { sessionId } },
-          body: { phoneNumber: phone.replace(/[\s()+-]/g, '') },
-        }),
-      );
-      setCode(answer.code);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const fields = error ? fieldErrors(error) : {};
+  const { error, fields } = form;
   return (
-    <form className="sessions-pairing" onSubmit={(e) => void submit(e)} noValidate data-testid="pairing-form">
+    <form className="sessions-pairing" onSubmit={form.onSubmit} noValidate data-testid="pairing-form">
       <Field
         label={t('sessions.pairing.phone')}
         name="phoneNumber"
@@ -314,7 +297,7 @@ function PairingCode({ sessionId }: { sessionId: string }) {
       <button
         type="submit"
         className="btn"
-        disabled={busy || phone.trim() === ''}
+        disabled={form.pending || phone.trim() === ''}
         data-testid="pairing-submit"
       >
         {t('sessions.pairing.submit')}

@@ -1,11 +1,14 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 
-import { api, type ApiError, type Session, unwrap } from '../api/client';
+import { api, type Session, unwrap } from '../api/client';
 import { useSocketEvent } from '../api/realtime';
 import { useApi } from '../api/use-api';
 import { useI18n } from '../i18n/i18n';
+import { patchById, upsertById } from '../shared/lists';
 import { ErrorBanner } from '../ui/ErrorBanner';
-import { asApiError, useFieldErrors } from './admin-api';
+import { useFormSubmit } from '../ui/form';
+import { useFieldErrors } from './field-errors';
+import { PageHeader } from './PageHeader';
 import { SessionCard } from './SessionCard';
 
 /** Newest first: a session just added shows its QR at the top. */
@@ -28,7 +31,7 @@ export function SessionsPage() {
       reload();
       return;
     }
-    setData((list) => (list ?? []).map((s) => (s.id === sessionId ? { ...s, ...change } : s)));
+    setData((list) => patchById(list, sessionId, change));
   };
 
   useSocketEvent('whatsapp:session_status', ({ sessionId, status }) => patch(sessionId, { status }));
@@ -43,24 +46,13 @@ export function SessionsPage() {
   );
   useSocketEvent('whatsapp:disconnected', ({ sessionId, reason }) => patch(sessionId, { lastError: reason }));
 
-  const upsert = (session: Session) =>
-    setData((list) => {
-      const current = list ?? [];
-      return current.some((s) => s.id === session.id)
-        ? current.map((s) => (s.id === session.id ? session : s))
-        : [...current, session];
-    });
+  const upsert = (session: Session) => setData((list) => upsertById(list, session));
   const remove = (sessionId: string) => setData((list) => (list ?? []).filter((s) => s.id !== sessionId));
 
   const sorted = data ? [...data].sort(byNewest) : [];
   return (
     <section className="page sessions-page" data-testid="page-sessions">
-      <header className="page-header">
-        <div>
-          <h1>{t('nav.sessions')}</h1>
-          <p className="muted admin-lead">{t('sessions.lead')}</p>
-        </div>
-      </header>
+      <PageHeader title={t('nav.sessions')} lead={t('sessions.lead')} />
 
       <CreateSession onCreated={upsert} />
 
@@ -83,34 +75,24 @@ export function SessionsPage() {
 
 function CreateSession({ onCreated }: { onCreated: (session: Session) => void }) {
   const { t } = useI18n();
-  const fieldErrors = useFieldErrors();
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+  const form = useFormSubmit(
+    async () => {
       const trimmed = name.trim();
       const session = await unwrap(
         api.POST('/api/whatsapp/sessions', { body: trimmed ? { name: trimmed } : {} }),
       );
       setName('');
       onCreated(session);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    { fieldErrors: useFieldErrors() },
+  );
+  const { error, fields } = form;
 
-  const fields = error ? fieldErrors(error) : {};
   return (
     <form
       className="card sessions-create"
-      onSubmit={(e) => void submit(e)}
+      onSubmit={form.onSubmit}
       noValidate
       data-testid="create-session-form"
     >
@@ -129,7 +111,7 @@ function CreateSession({ onCreated }: { onCreated: (session: Session) => void })
         />
         {fields.name ? <p className="field-error">{fields.name}</p> : null}
       </div>
-      <button type="submit" className="btn btn-primary" disabled={busy} data-testid="create-session">
+      <button type="submit" className="btn btn-primary" disabled={form.pending} data-testid="create-session">
         {t('sessions.create.submit')}
       </button>
       {error && !fields.name ? (

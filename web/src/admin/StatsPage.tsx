@@ -6,6 +6,7 @@ import { useApi } from '../api/use-api';
 import { useI18n } from '../i18n/i18n';
 import { ErrorBanner } from '../ui/ErrorBanner';
 import { DailyChart } from './DailyChart';
+import { PageHeader } from './PageHeader';
 
 /** New messages refresh the figures, at most this often. */
 const REFRESH_DELAY_MS = 3000;
@@ -52,12 +53,7 @@ export function StatsPage() {
 
   return (
     <section className="page stats-page" data-testid="page-stats">
-      <header className="page-header">
-        <div>
-          <h1>{t('nav.stats')}</h1>
-          <p className="muted admin-lead">{t('stats.lead')}</p>
-        </div>
-      </header>
+      <PageHeader title={t('nav.stats')} lead={t('stats.lead')} />
       {stats.error ? <ErrorBanner error={stats.error} onRetry={reload} /> : null}
       {!data && stats.loading ? <p className="empty">{t('common.loading')}</p> : null}
       {data ? (

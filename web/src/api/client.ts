@@ -13,6 +13,8 @@ import type { components, paths } from './schema';
 
 export type Schemas = components['schemas'];
 export type User = Schemas['User'];
+/** Who a user is in the company: an admin, or a manager working the sessions they were given. */
+export type Role = User['role'];
 export type Company = Schemas['Company'];
 export type Session = Schemas['Session'];
 export type Chat = Schemas['Chat'];

@@ -24,7 +24,7 @@ export function useApi<T>(load: (signal: AbortSignal) => Promise<T>, deps: Depen
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(true);
-  const [nonce, setNonce] = useState(0);
+  const [reloads, setReloads] = useState(0);
   const run = useEffectEvent(load);
 
   useEffect(() => {
@@ -49,9 +49,9 @@ export function useApi<T>(load: (signal: AbortSignal) => Promise<T>, deps: Depen
     );
     return () => controller.abort();
     // eslint-disable-next-line react-hooks/exhaustive-deps -- the caller's deps decide when to reload
-  }, [...deps, nonce]);
+  }, [...deps, reloads]);
 
-  const reload = useCallback(() => setNonce((n) => n + 1), []);
+  const reload = useCallback(() => setReloads((n) => n + 1), []);
   useCatchUp(reload);
 
   return { data, error, loading, reload, setData };

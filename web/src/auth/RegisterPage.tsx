@@ -1,11 +1,10 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 
-import type { ApiError } from '../api/client';
-import { asApiError } from '../api/client';
 import { useI18n } from '../i18n/i18n';
 import { Link } from '../router';
 import { ErrorBanner } from '../ui/ErrorBanner';
 import { Field } from '../ui/Field';
+import { fieldBinder, useFormSubmit } from '../ui/form';
 import { registerCompany } from './auth';
 import { AuthLayout } from './AuthLayout';
 
@@ -14,35 +13,14 @@ const EMPTY = { companyName: '', name: '', email: '', password: '' };
 export function RegisterPage() {
   const { t } = useI18n();
   const [values, setValues] = useState(EMPTY);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [fields, setFields] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
-
-  const bind = (name: keyof typeof EMPTY) => ({
-    name,
-    value: values[name],
-    error: fields[name],
-    onChange: (e: { target: { value: string } }) => setValues((v) => ({ ...v, [name]: e.target.value })),
-  });
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    setFields({});
-    try {
-      await registerCompany(values);
-    } catch (err) {
-      const apiError = asApiError(err);
-      setError(apiError);
-      setFields(apiError.fieldErrors());
-      setBusy(false);
-    }
-  };
+  // Registered, the user is signed in and the app leaves this page.
+  const form = useFormSubmit(() => registerCompany(values), { leavesOnSuccess: true });
+  const { error } = form;
+  const bind = fieldBinder(values, setValues, form.fields);
 
   return (
     <AuthLayout title={t('auth.register.title')}>
-      <form className="form" data-testid="register-form" onSubmit={(e) => void submit(e)} noValidate>
+      <form className="form" data-testid="register-form" onSubmit={form.onSubmit} noValidate>
         {error ? <ErrorBanner error={error} /> : null}
         <Field
           label={t('auth.field.companyName')}
@@ -60,7 +38,12 @@ export function RegisterPage() {
           required
           {...bind('password')}
         />
-        <button type="submit" className="btn btn-primary" disabled={busy} data-testid="register-submit">
+        <button
+          type="submit"
+          className="btn btn-primary"
+          disabled={form.pending}
+          data-testid="register-submit"
+        >
           {t('auth.register.submit')}
         </button>
       </form>

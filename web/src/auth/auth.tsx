@@ -30,7 +30,7 @@ function read(): AuthState | null {
   return null;
 }
 
-function set(next: AuthState | null) {
+function setAuthState(next: AuthState | null) {
   state = next;
   if (next) {
     localStorage.setItem(STORAGE_KEY, JSON.stringify(next));
@@ -67,7 +67,7 @@ export async function signIn(email: string, password: string): Promise<AuthState
     result.company ??
     (await unwrap(api.GET('/api/auth/me', { headers: { authorization: `Bearer ${result.token}` } }))).company;
   const next = { token: result.token, user: result.user, company };
-  set(next);
+  setAuthState(next);
   return next;
 }
 
@@ -83,7 +83,7 @@ export async function registerCompany(body: {
     throw new Error('register answered without a company');
   }
   const next = { token: result.token, user: result.user, company: result.company };
-  set(next);
+  setAuthState(next);
   return next;
 }
 
@@ -92,7 +92,7 @@ export function signOut() {
   // Leave the page first, so the signed-out app does not remember it as the place to return to.
   navigate('/sign-in', { replace: true });
   if (state) {
-    set(null);
+    setAuthState(null);
   }
 }
 
@@ -104,7 +104,7 @@ export async function refreshMe(): Promise<void> {
   }
   const me = await unwrap(api.GET('/api/auth/me'));
   if (state?.token === token) {
-    set({ token, user: me.user, company: me.company });
+    setAuthState({ token, user: me.user, company: me.company });
   }
 }
 

@@ -3,12 +3,15 @@ import { type FormEvent, type UIEvent, useState } from 'react';
 import type { Chat, Session } from '../api/client';
 import { useI18n } from '../i18n/i18n';
 import { Link, navigate } from '../router';
+import { normalizePhone } from '../shared/phone';
+import type { Rights } from '../shared/rights';
 import { ErrorBanner } from '../ui/ErrorBanner';
+import { LoadMoreButton } from '../ui/LoadMoreButton';
 import { useInboxFormat } from './format';
 import { Icon } from './Icon';
 import { Avatar, SessionState } from './InboxParts';
 import { Preview } from './MessageContent';
-import { chatTitle, isChat, normalizePhone, type Rights } from './model';
+import { chatTitle, isChat } from './model';
 import type { useChatList } from './use-chat-list';
 
 /** A session's chats: filter (active/archived), search, the list (more on scrolling), new chat. */
@@ -132,17 +135,14 @@ export function ChatsPane({
           ))}
         </ul>
         {chats.hasMore ? (
-          <div className="inbox-more">
-            <button
-              type="button"
-              className="btn btn-ghost"
-              onClick={chats.loadMore}
-              disabled={chats.loadingMore}
-              data-testid="chats-load-more"
-            >
-              {chats.loadingMore ? t('common.loading') : t('inbox.chats.loadMore')}
-            </button>
-          </div>
+          <LoadMoreButton
+            rowClassName="inbox-more"
+            loading={chats.loadingMore}
+            label={t('inbox.chats.loadMore')}
+            loadingLabel={t('common.loading')}
+            onClick={chats.loadMore}
+            testId="chats-load-more"
+          />
         ) : null}
       </div>
     </>

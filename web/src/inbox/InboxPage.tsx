@@ -4,9 +4,10 @@ import type { ApiError } from '../api/client';
 import { useSignedIn } from '../auth/auth';
 import { useI18n } from '../i18n/i18n';
 import { navigate } from '../router';
+import { NO_RIGHTS, type Right, type Rights, rightsOn } from '../shared/rights';
 import { ChatsPane } from './ChatsPane';
 import { useInboxErrorText } from './format';
-import { isChat, NO_RIGHTS, type Rights, rightsOn } from './model';
+import { isChat } from './model';
 import { SessionsPane } from './SessionsPane';
 import { Thread } from './Thread';
 import { useChatList } from './use-chat-list';
@@ -88,7 +89,7 @@ export function InboxPage({
   // A refused or unknown request in a session may mean access changed: ask for the sessions again.
   // A refusal of an action also tells what right is missing (a fallback; the list says it too).
   const [toast, setToast] = useState<{ error: ApiError; at: number } | null>(null);
-  const onError = (inSession: string, error: ApiError, right?: keyof Rights) => {
+  const onError = (inSession: string, error: ApiError, right?: Right) => {
     if (error.status === 403 || error.status === 404) {
       reloadSessions();
     }
@@ -96,7 +97,7 @@ export function InboxPage({
       setDenied((d) => ({ ...d, [inSession]: { ...d[inSession], [right]: false } }));
     }
   };
-  const onThreadError = (error: ApiError, right?: keyof Rights) => {
+  const onThreadError = (error: ApiError, right?: Right) => {
     // Loading and sending show their errors in place; chat actions have no place but a toast.
     if (right === 'canManageChats') {
       setToast({ error, at: Date.now() });

@@ -1,10 +1,11 @@
 import { memo } from 'react';
 
 import { type MessageKey, useI18n } from '../i18n/i18n';
+import { formatPhone } from '../shared/phone';
 import { useInboxErrorText, useInboxFormat } from './format';
 import { Icon } from './Icon';
 import { MessageContent, Preview } from './MessageContent';
-import { formatPhone, type MessageStatus, type ThreadMessage } from './model';
+import type { MessageStatus, ThreadMessage } from './model';
 
 const TICK_LABELS: Record<MessageStatus, MessageKey> = {
   pending: 'inbox.tick.pending',

@@ -1,9 +1,9 @@
 import type { ApiError, Session } from '../api/client';
 import { useI18n } from '../i18n/i18n';
 import { Link } from '../router';
+import { formatPhone } from '../shared/phone';
 import { ErrorBanner } from '../ui/ErrorBanner';
 import { SessionState } from './InboxParts';
-import { formatPhone } from './model';
 
 /** The WhatsApp numbers the user may work with. */
 export function SessionsPane({

@@ -4,14 +4,17 @@ import type { ApiError, Chat, Session } from '../api/client';
 import { useSignedIn } from '../auth/auth';
 import { useI18n } from '../i18n/i18n';
 import { Link } from '../router';
+import { formatPhone, isPhoneRef } from '../shared/phone';
+import type { Right, Rights } from '../shared/rights';
 import { ErrorBanner } from '../ui/ErrorBanner';
+import { LoadMoreButton } from '../ui/LoadMoreButton';
 import { ChatActions } from './ChatActions';
 import { Composer } from './Composer';
 import { useInboxFormat } from './format';
 import { Icon } from './Icon';
 import { Avatar } from './InboxParts';
 import { MessageBubble } from './MessageBubble';
-import { chatTitle, formatPhone, isPhoneRef, type Rights, type ThreadMessage } from './model';
+import { chatTitle, type ThreadMessage } from './model';
 import { useThread } from './use-thread';
 
 /** Sessions whose messages wait as pending: the engine is linking or reconnecting. */
@@ -32,7 +35,7 @@ export function Thread({
   listChat: Chat | undefined;
   rights: Rights;
   onChatChanged: (chat: Chat) => void;
-  onError: (error: ApiError, right?: keyof Rights) => void;
+  onError: (error: ApiError, right?: Right) => void;
 }) {
   const { t } = useI18n();
   const format = useInboxFormat();
@@ -127,17 +130,14 @@ export function Thread({
         aria-busy={thread.status === 'loading' || thread.loadingOlder}
       >
         {thread.status === 'ready' && thread.hasMore ? (
-          <div className="inbox-older">
-            <button
-              type="button"
-              className="btn btn-ghost"
-              onClick={thread.loadOlder}
-              disabled={thread.loadingOlder}
-              data-testid="thread-load-older"
-            >
-              {thread.loadingOlder ? t('inbox.thread.loadingOlder') : t('inbox.thread.loadOlder')}
-            </button>
-          </div>
+          <LoadMoreButton
+            rowClassName="inbox-older"
+            loading={thread.loadingOlder}
+            label={t('inbox.thread.loadOlder')}
+            loadingLabel={t('inbox.thread.loadingOlder')}
+            onClick={thread.loadOlder}
+            testId="thread-load-older"
+          />
         ) : null}
         {thread.status === 'ready' && !thread.hasMore && thread.messages.length > 0 ? (
           <p className="inbox-thread-start muted" data-testid="thread-start">

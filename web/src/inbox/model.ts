@@ -1,11 +1,10 @@
 /**
- * The inbox's data rules, free of React: rights, ordering, status merging, display names and
- * phone numbers. Everything here is a pure function of API objects.
+ * The inbox's data rules, free of React: ordering, status merging, display names and filters.
+ * Everything here is a pure function of API objects.
  */
-import type { ApiError, Chat, Message, Session } from '../api/client';
-import type { Role } from '../routes';
+import type { ApiError, Chat, Message } from '../api/client';
+import { formatPhone } from '../shared/phone';
 
-export type Rights = NonNullable<Session['rights']>;
 export type MessageStatus = Message['status'];
 
 /** A message in the thread: a server row, or one being sent (`localKey`, until the server answers). */
@@ -16,31 +15,9 @@ export type ThreadMessage = Message & {
   submitError?: ApiError | null;
 };
 
-export const NO_RIGHTS: Rights = { canRead: false, canWrite: false, canManageChats: false };
-const ALL_RIGHTS: Rights = { canRead: true, canWrite: true, canManageChats: true };
-
-/**
- * The caller's rights on a session. The API returns them with every session (`rights`), and the
- * list is read again after any 403, so they stay current. Were they ever missing, admins have all,
- * and a manager is assumed to have them until a 403 says otherwise (`denied`, from refused requests).
- */
-export function rightsOn(session: Session, role: Role, denied: Partial<Rights> = {}): Rights {
-  if (role === 'admin') {
-    return ALL_RIGHTS;
-  }
-  if (session.rights) {
-    return session.rights;
-  }
-  return {
-    canRead: denied.canRead !== false,
-    canWrite: denied.canWrite !== false,
-    canManageChats: denied.canManageChats !== false,
-  };
-}
-
 // --- Delivery status ----------------------------------------------------------------------------
 
-const RANK: Record<MessageStatus, number> = {
+const STATUS_RANK: Record<MessageStatus, number> = {
   pending: 0,
   received: 0,
   sent: 1,
@@ -57,12 +34,12 @@ const RANK: Record<MessageStatus, number> = {
  */
 export function mergeStatus(current: MessageStatus, next: MessageStatus): MessageStatus {
   if (next === 'failed') {
-    return RANK[current] <= RANK.sent ? 'failed' : current;
+    return STATUS_RANK[current] <= STATUS_RANK.sent ? 'failed' : current;
   }
   if (current === 'failed') {
     return next;
   }
-  return RANK[next] >= RANK[current] ? next : current;
+  return STATUS_RANK[next] >= STATUS_RANK[current] ? next : current;
 }
 
 // --- Ordering -----------------------------------------------------------------------------------------
@@ -124,30 +101,11 @@ export function lostInTransit(message: ThreadMessage): boolean {
   return Boolean(message.localKey && message.submitError?.status === 0);
 }
 
-// --- Names and numbers ----------------------------------------------------------------------------
-
-export function formatPhone(digits: string | null | undefined): string | null {
-  return digits ? `+${digits}` : null;
-}
+// --- Names and filters ----------------------------------------------------------------------------
 
 /** What a chat is called: its name, else its number, else its WhatsApp id. */
 export function chatTitle(chat: Pick<Chat, 'name' | 'phoneNumber' | 'waChatId'>): string {
   return chat.name?.trim() || formatPhone(chat.phoneNumber) || chat.waChatId;
-}
-
-/** A bare phone number as the API takes it (digits with country code), or null. */
-export function normalizePhone(input: string): string | null {
-  const trimmed = input.trim();
-  if (!/^\+?[\d\s().-]+$/.test(trimmed)) {
-    return null;
-  }
-  const digits = trimmed.replace(/\D/g, '');
-  return /^\d{7,15}$/.test(digits) ? digits : null;
-}
-
-/** Whether a chat reference from the URL is a phone number rather than a chat id. */
-export function isPhoneRef(ref: string): boolean {
-  return /^\d{7,15}$/.test(ref);
 }
 
 /** Whether the chat is the one `ref` (an id or a phone number) names. */
@@ -160,15 +118,15 @@ export function matchesFilter(chat: Chat, archived: boolean, search: string): bo
   if (chat.archived !== archived) {
     return false;
   }
-  const q = search.trim().toLowerCase();
-  if (!q) {
+  const query = search.trim().toLowerCase();
+  if (!query) {
     return true;
   }
-  const digits = q.replace(/\D/g, '');
+  const digits = query.replace(/\D/g, '');
   return (
-    (chat.name ?? '').toLowerCase().includes(q) ||
+    (chat.name ?? '').toLowerCase().includes(query) ||
     (digits !== '' && (chat.phoneNumber ?? '').includes(digits)) ||
-    chat.waChatId.toLowerCase().includes(q)
+    chat.waChatId.toLowerCase().includes(query)
   );
 }
 

@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { api, type Session, unwrap } from '../api/client';
 import { useSocketEvent } from '../api/realtime';
 import { useApi } from '../api/use-api';
+import { patchById } from '../shared/lists';
 
 /**
  * The sessions the user may see, with their rights, kept current: status events patch them, a
@@ -37,7 +38,7 @@ export function useInboxSessions() {
       reload();
       return;
     }
-    setData((list) => (list ?? []).map((s) => (s.id === sessionId ? { ...s, ...change } : s)));
+    setData((list) => patchById(list, sessionId, change));
   };
 
   useSocketEvent('whatsapp:access_changed', ({ sessionId, rights }) => {
