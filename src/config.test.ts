@@ -105,13 +105,29 @@ describe('loadConfig database', () => {
     'uses PostgreSQL when DATABASE_URL is %s',
     (url) => {
       const config = loadConfig(withSecrets({ DATABASE_URL: url, DATABASE_POOL_SIZE: '7' }));
-      expect(config.db).toEqual({ kind: 'postgres', url, poolSize: 7 });
+      expect(config.db).toEqual({ kind: 'postgres', url, poolSize: 7, startupTimeoutMs: 60_000 });
     },
   );
 
   it('defaults the pool size to 10', () => {
     const config = loadConfig(withSecrets({ DATABASE_URL: 'postgres://localhost/app' }));
     expect(config.db).toMatchObject({ kind: 'postgres', poolSize: 10 });
+  });
+
+  it('reads how long boot waits for the database, 0 meaning one attempt', () => {
+    const url = 'postgres://localhost/app';
+    expect(loadConfig(withSecrets({ DATABASE_URL: url, DATABASE_STARTUP_TIMEOUT: '2m' })).db).toMatchObject({
+      startupTimeoutMs: 120_000,
+    });
+    expect(loadConfig(withSecrets({ DATABASE_URL: url, DATABASE_STARTUP_TIMEOUT: '0' })).db).toMatchObject({
+      startupTimeoutMs: 0,
+    });
+  });
+
+  it('reads the session lease, 30 s by default and never under 3 s', () => {
+    expect(loadConfig(withSecrets({})).whatsapp.leaseTtlMs).toBe(30_000);
+    expect(loadConfig(withSecrets({ SESSION_LEASE_TTL: '10s' })).whatsapp.leaseTtlMs).toBe(10_000);
+    expect(() => loadConfig(withSecrets({ SESSION_LEASE_TTL: '1s' }))).toThrow(/SESSION_LEASE_TTL/);
   });
 });
 

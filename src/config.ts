@@ -44,8 +44,12 @@ const Env = z
       .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
       .optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    DATABASE_STARTUP_TIMEOUT: duration.default(60_000),
     WA_ENGINE: z.enum(['baileys', 'simulator']).default('baileys'),
     SESSIONS_PER_COMPANY: z.coerce.number().int().min(1).default(10),
+    SESSION_LEASE_TTL: duration
+      .default(30_000)
+      .refine((ms) => ms >= 3000, 'must be at least 3s (the lease is renewed every third of it)'),
     RECONNECT_MIN_DELAY: duration.default(1000),
     RECONNECT_MAX_DELAY: duration.default(60_000),
     RECONNECT_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
@@ -164,7 +168,13 @@ export function loadConfig(env: EnvInput = process.env) {
     },
     dataDir,
     db: e.DATABASE_URL
-      ? ({ kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE } as const)
+      ? ({
+          kind: 'postgres',
+          url: e.DATABASE_URL,
+          poolSize: e.DATABASE_POOL_SIZE,
+          /** How long boot waits for an unreachable database before giving up (0: one attempt). */
+          startupTimeoutMs: e.DATABASE_STARTUP_TIMEOUT,
+        } as const)
       : ({ kind: 'pglite', dataDir: join(dataDir, 'pglite') } as const),
     auth: {
       jwtSecret: secrets.jwtSecret,
@@ -180,6 +190,8 @@ export function loadConfig(env: EnvInput = process.env) {
     whatsapp: {
       engine: e.WA_ENGINE,
       sessionsPerCompany: e.SESSIONS_PER_COMPANY,
+      /** A session's engine lease on PostgreSQL: a crashed instance's sessions are taken over after it. */
+      leaseTtlMs: e.SESSION_LEASE_TTL,
       reconnect: {
         minDelayMs: e.RECONNECT_MIN_DELAY,
         maxDelayMs: e.RECONNECT_MAX_DELAY,

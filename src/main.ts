@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
+import { DatabaseUnreachableError, databaseWhere, migrateWhenReachable } from './db/startup.js';
 import { loggerOptions } from './shared/logger.js';
 
 /** The only file that touches the process: config, database, listen, and ordered shutdown. */
@@ -22,7 +23,15 @@ async function main() {
   }
   const logger = pino(loggerOptions(config.log.level));
   const database = await openDatabase(config.db);
-  await database.migrate();
+  if (config.db.kind === 'postgres') {
+    await migrateWhenReachable(database, {
+      timeoutMs: config.db.startupTimeoutMs,
+      log: logger,
+      where: databaseWhere(config.db.url),
+    });
+  } else {
+    await database.migrate();
+  }
   logger.info({ database: database.kind, engine: config.whatsapp.engine }, 'database ready');
 
   const { http, modules } = await buildApp({ config, database, logger });
@@ -44,6 +53,10 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof DatabaseUnreachableError) {
+    process.stderr.write(`Failed to start: ${err.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(
     `Failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
   );

@@ -37,7 +37,14 @@ const drizzleOptions = { schema, casing: DB_CASING } as const;
 /** Opens the configured database: embedded PGlite under DATA_DIR, or PostgreSQL by URL. */
 export async function openDatabase(config: DbConfig): Promise<Database> {
   if (config.kind === 'postgres') {
-    return fromPool(new pg.Pool({ connectionString: config.url, max: config.poolSize }));
+    return fromPool(
+      new pg.Pool({
+        connectionString: config.url,
+        max: config.poolSize,
+        // An unreachable host fails a request in seconds instead of holding it until the OS gives up.
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      }),
+    );
   }
   mkdirSync(config.dataDir, { recursive: true });
   return fromPglite(await PGlite.create({ dataDir: config.dataDir }));
@@ -58,10 +65,19 @@ export function fromPglite(client: PGlite): Database {
   };
 }
 
+/** How long opening one PostgreSQL connection may take. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
 export function fromPool(pool: pg.Pool): Database {
-  // An idle client that loses its server emits 'error' on the pool; without a listener that
-  // would crash the process. The next query reports the problem instead.
+  // A connection the server drops (terminated, restarted, network gone) emits 'error' on its
+  // client, and an unhandled 'error' event ends the process. The pool listens on idle clients
+  // only, and stops while a client is checked out, as inside a transaction; so every client gets
+  // a listener of its own for its whole life. The statement in flight, or the next one, fails
+  // with the cause, and the pool discards the broken client when it is released.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = drizzlePg({ client: pool, ...drizzleOptions }) as unknown as Db;
   let closed = false;
   return {

@@ -2,8 +2,9 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 
+import { isTransientDbError } from '../db/errors.js';
 import { fail } from './envelope.js';
-import { AppError } from './errors.js';
+import { AppError, RETRY_AFTER_SECONDS } from './errors.js';
 
 export interface FieldProblem {
   field: string;
@@ -45,6 +46,54 @@ const FASTIFY_CLIENT_ERRORS: Record<string, string> = {
   FST_ERR_CTP_INVALID_TYPE: 'BAD_REQUEST',
 };
 
+/** Codes for other 4xx errors Fastify or a plugin raises (a static file outside its root: 403). */
+const CLIENT_STATUS_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  408: 'REQUEST_TIMEOUT',
+  411: 'LENGTH_REQUIRED',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  416: 'RANGE_NOT_SATISFIABLE',
+  431: 'HEADERS_TOO_LARGE',
+};
+
+/**
+ * A database outage fails every request at once: one warning line per interval says so, with how
+ * many requests it turned away, instead of a stack trace per request.
+ */
+function outageReporter(intervalMs = 5_000) {
+  let lastAt = 0;
+  let turnedAway = 0;
+  return (request: FastifyRequest, error: unknown) => {
+    turnedAway += 1;
+    const now = Date.now();
+    if (now - lastAt < intervalMs) {
+      return;
+    }
+    request.log.warn(
+      { code: dbErrorCode(error), turnedAway },
+      'database unavailable: requests answered 503 with Retry-After',
+    );
+    lastAt = now;
+    turnedAway = 0;
+  };
+}
+
+function dbErrorCode(error: unknown): string | undefined {
+  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      return code;
+    }
+  }
+  return undefined;
+}
+
 /** PostgreSQL's "data exception" class (22xxx): invalid text, dates or numbers out of range. */
 function isDataError(error: unknown): boolean {
   for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
@@ -69,9 +118,13 @@ function send(
 }
 
 function errorHandlerPlugin(app: FastifyInstance, _opts: unknown, done: () => void) {
+  const reportOutage = outageReporter();
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) {
-      if (error.status >= 500) {
+      if (error.status === 503) {
+        // Expected while a dependency is away (a session reconnecting): a line, not a stack.
+        request.log.warn({ code: error.code }, error.message);
+      } else if (error.status >= 500) {
         request.log.error({ err: error }, error.message);
       }
       return send(
@@ -91,6 +144,20 @@ function errorHandlerPlugin(app: FastifyInstance, _opts: unknown, done: () => vo
     const clientCode = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
     if (clientCode && error.statusCode && error.statusCode < 500) {
       return send(reply, error.statusCode, fail(clientCode, error.message, undefined, request.id));
+    }
+    if (isTransientDbError(error)) {
+      reportOutage(request, error);
+      return send(
+        reply,
+        503,
+        fail(
+          'DATABASE_UNAVAILABLE',
+          'The database is unavailable for a moment; try again shortly',
+          undefined,
+          request.id,
+        ),
+        { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      );
     }
     if (isDataError(error)) {
       // A value PostgreSQL refuses to store or compare (bad encoding, out of range): the client's
@@ -112,6 +179,13 @@ function errorHandlerPlugin(app: FastifyInstance, _opts: unknown, done: () => vo
         429,
         fail('RATE_LIMITED', 'Too many requests, try again later', undefined, request.id),
       );
+    }
+    const status = error.statusCode;
+    const statusCode = status !== undefined ? CLIENT_STATUS_CODES[status] : undefined;
+    if (status !== undefined && statusCode) {
+      // Raised by Fastify or a plugin for what the client asked (a path outside a static root):
+      // the status stands, in the one envelope, with a message of ours.
+      return send(reply, status, fail(statusCode, 'The request cannot be served', undefined, request.id));
     }
     if (isResponseSerializationError(error)) {
       request.log.error({ err: error, issues: error.cause.issues }, 'response does not match its schema');

@@ -59,8 +59,17 @@ export class RateLimitedError extends AppError {
   }
 }
 
+/** Seconds a client is told to wait before trying again when something it needs is unavailable. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** Something the request needs is unavailable for now; the client may try again after Retry-After. */
 export class ServiceUnavailableError extends AppError {
-  constructor(code = 'SERVICE_UNAVAILABLE', message = 'Service unavailable', details?: unknown) {
-    super(503, code, message, details);
+  constructor(
+    code = 'SERVICE_UNAVAILABLE',
+    message = 'Service unavailable',
+    details?: unknown,
+    retryAfterSeconds = RETRY_AFTER_SECONDS,
+  ) {
+    super(503, code, message, details, { 'retry-after': String(retryAfterSeconds) });
   }
 }

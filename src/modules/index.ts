@@ -57,8 +57,6 @@ export interface ModuleDeps {
 }
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-/** A session's engine lease: renewed every third of it; a crashed instance's sessions free up after it. */
-const LEASE_TTL_MS = 60_000;
 
 /** The composition root of the domain: one line or two per module, no container. */
 export async function createModules({ config, database, events, log, version }: ModuleDeps) {
@@ -99,10 +97,11 @@ export async function createModules({ config, database, events, log, version }: 
         ? createSessionLeases(
             db,
             `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
-            LEASE_TTL_MS,
+            wa.leaseTtlMs,
           )
         : singleProcessLeases(),
-    leaseRenewMs: LEASE_TTL_MS / 3,
+    // Renewed every third of the lease: two renewals may fail before it expires.
+    leaseRenewMs: wa.leaseTtlMs / 3,
   });
   const sessions = createSessionsService({
     db,

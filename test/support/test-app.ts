@@ -16,13 +16,20 @@ import { withDatabase } from './database-url.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
+export interface TestDatabaseOptions {
+  /** PostgreSQL only: the URL the service connects with (through a relay a test can cut). */
+  connectVia?: (url: string) => string;
+}
+
 /** A fresh, migrated database for one test file: a PGlite copy or a new PostgreSQL database. */
-export async function openTestDatabase(): Promise<{ database: Database; drop: () => Promise<void> }> {
+export async function openTestDatabase(
+  options: TestDatabaseOptions = {},
+): Promise<{ database: Database; name: string | null; drop: () => Promise<void> }> {
   const provided = inject('database');
   if (provided.kind === 'pglite') {
     const snapshot = new Blob([readFileSync(provided.snapshotFile)]);
     const database = fromPglite(await PGlite.create({ loadDataDir: snapshot }));
-    return { database, drop: () => database.close() };
+    return { database, name: null, drop: () => database.close() };
   }
   const name = `wa_t_${provided.template.slice('wa_tpl_'.length)}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: provided.url });
@@ -32,9 +39,17 @@ export async function openTestDatabase(): Promise<{ database: Database; drop: ()
   } finally {
     await admin.end();
   }
-  const database = fromPool(new pg.Pool({ connectionString: withDatabase(provided.url, name), max: 5 }));
+  const url = withDatabase(provided.url, name);
+  const database = fromPool(
+    new pg.Pool({
+      connectionString: options.connectVia?.(url) ?? url,
+      max: 5,
+      connectionTimeoutMillis: 5_000,
+    }),
+  );
   return {
     database,
+    name,
     drop: async () => {
       await database.close();
       const cleanup = new pg.Client({ connectionString: provided.url });
@@ -62,20 +77,25 @@ export function testEnv(overrides: EnvInput = {}): EnvInput {
 export interface TestApp extends App {
   config: Config;
   database: Database;
+  /** The PostgreSQL database's name; null on PGlite. */
+  databaseName: string | null;
   /** Closes the app and drops its database. */
   close(): Promise<void>;
   /**
    * Stops this instance as a server restart would (engines stopped, credentials kept) and starts a
    * new one on the same database and configuration. This instance must not be used afterwards.
    */
-  restart(): Promise<TestApp>;
+  restart(options?: { beforeStart?: () => Promise<void> }): Promise<TestApp>;
 }
 
 /** The production app, on its own database, with the simulator engine. */
-export async function createTestApp(overrides: EnvInput = {}): Promise<TestApp> {
+export async function createTestApp(
+  overrides: EnvInput = {},
+  databaseOptions: TestDatabaseOptions = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-test-data-'));
   const config = loadConfig(testEnv({ DATA_DIR: dataDir, ...overrides }));
-  const { database, drop } = await openTestDatabase();
+  const { database, name: databaseName, drop } = await openTestDatabase(databaseOptions);
   const logger = pino(loggerOptions(config.log.level));
 
   const open = async (): Promise<TestApp> => {
@@ -85,13 +105,15 @@ export async function createTestApp(overrides: EnvInput = {}): Promise<TestApp> 
       ...app,
       config,
       database,
+      databaseName,
       async close() {
         await app.http.close();
         await drop();
         rmSync(dataDir, { recursive: true, force: true });
       },
-      async restart() {
+      async restart(options) {
         await app.http.close();
+        await options?.beforeStart?.();
         return open();
       },
     };

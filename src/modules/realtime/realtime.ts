@@ -1,7 +1,8 @@
-import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server as HttpServer } from 'node:http';
 
 import type { FastifyBaseLogger } from 'fastify';
 import { type ExtendedError, Server, type Socket } from 'socket.io';
+import type { Session } from 'socket.io-adapter';
 
 import type { EventBus } from '../../events/event-bus.js';
 import { type Authenticate, bearerToken } from '../../http/auth.js';
@@ -38,6 +39,9 @@ export interface Realtime {
   /** Disconnects every socket and stops the engine.io server. */
   close(): Promise<void>;
 }
+
+/** The private `Namespace#_createSocket(client, auth)` of socket.io 4.8.4 (pinned exactly). */
+type CreateSocket = (client: { request: IncomingMessage }, auth: Record<string, unknown>) => Promise<unknown>;
 
 type AnySocket = RoomMember & {
   id: string;
@@ -99,16 +103,67 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
   // Rooms computed by the handshake, applied on connection.
   const handshakeRooms = new WeakMap<object, string[]>();
 
-  // Socket.io replays missed events from the rooms a socket had when it dropped, before any
-  // middleware runs. If the user's rights changed while away, those rooms are no longer a safe
-  // filter: the client starts afresh instead (it refetches what it shows anyway).
+  // --- Recovery -------------------------------------------------------------------------------------
+  // socket.io restores a session in the Socket constructor, before any middleware runs: the socket
+  // gets the rooms and data it had, and the events it missed are written to the wire at once. So a
+  // handshake that asks to resume (`pid` and `offset`) is authenticated before that, and the
+  // session is handed back only to the user it belonged to; anyone else gets a fresh socket, which
+  // the middleware then refuses or admits as who they are. The only hook between the CONNECT packet
+  // and the constructor is the namespace's private `_createSocket` (socket.io is pinned to an exact
+  // version); should an upgrade rename it, attaching fails here rather than the check going quiet.
+  const namespace = io.of('/') as unknown as { _createSocket?: CreateSocket };
   const adapter = io.of('/').adapter;
+  if (typeof namespace._createSocket !== 'function' || !(adapter instanceof RecoveryAdapter)) {
+    throw new Error(
+      "socket.io's Namespace#_createSocket or the recovery adapter is missing: recovery cannot be authenticated",
+    );
+  }
+  // The handshake's token check, done once: by `_createSocket` for a resuming handshake, read back
+  // by the middleware through the handshake's `auth` object (which the socket keeps as is).
+  const proofs = new WeakMap<object, Promise<Actor>>();
+  // The verified user of the handshake whose socket is being created, by the pid it asks for. Set
+  // and cleared around the synchronous start of `_createSocket`, which is when it restores.
+  const claimants = new Map<string, Actor>();
+
+  const createSocket = namespace._createSocket.bind(namespace);
+  namespace._createSocket = async (client, auth) => {
+    const pid = auth.pid;
+    if (typeof pid !== 'string' || typeof auth.offset !== 'string') {
+      return createSocket(client, auth);
+    }
+    const proof = authenticateHandshake(auth, client.request.headers);
+    proofs.set(auth, proof);
+    const actor = await proof.catch(() => null);
+    if (actor) {
+      claimants.set(pid, actor);
+    }
+    try {
+      return createSocket(client, auth);
+    } finally {
+      claimants.delete(pid);
+    }
+  };
+
+  // Only the owner gets the session back (looked at first, so that no one else's attempt uses it
+  // up). And if the owner's rights changed while away, the rooms the socket had are no longer a
+  // safe filter for what it missed: the client starts afresh instead (it refetches what it shows).
   const restore = adapter.restoreSession.bind(adapter);
   adapter.restoreSession = async (pid, offset) => {
+    const claimant = claimants.get(pid);
+    const owner = (adapter.keptData(pid) as Partial<SocketData> | undefined)?.actor;
+    if (!claimant || !owner || owner.userId !== claimant.userId || owner.companyId !== claimant.companyId) {
+      if (owner) {
+        log.debug(
+          { userId: owner.userId, claimant: claimant?.userId },
+          'socket recovery refused: not its owner',
+        );
+      }
+      return null as unknown as Session;
+    }
     const session = await restore(pid, offset);
     if (session && isStale(session.data as Partial<SocketData>)) {
-      log.debug({ userId: (session.data as Partial<SocketData>).actor?.userId }, 'socket recovery refused');
-      return null as unknown as typeof session;
+      log.debug({ userId: owner.userId }, 'socket recovery refused: rights changed');
+      return null as unknown as Session;
     }
     return session;
   };
@@ -121,14 +176,22 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
     );
   });
 
+  const authenticateHandshake = (auth: unknown, headers: IncomingHttpHeaders): Promise<Actor> => {
+    const token = tokenOf(auth, headers);
+    return token
+      ? deps.authenticate(token)
+      : Promise.reject(
+          new UnauthorizedError('UNAUTHORIZED', 'A token is required: connect with auth: { token }'),
+        );
+  };
+
   const admit = async (
     socket: Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>,
   ) => {
-    const token = tokenOf(socket.handshake);
-    if (!token) {
-      throw new UnauthorizedError('UNAUTHORIZED', 'A token is required: connect with auth: { token }');
-    }
-    const actor = await deps.authenticate(token);
+    const { auth, headers } = socket.handshake;
+    const proof = proofs.get(auth);
+    proofs.delete(auth);
+    const actor = await (proof ?? authenticateHandshake(auth, headers));
     const epoch = clock;
     const desired = await roomsOf(actor);
     socket.data = { actor, epoch };
@@ -189,7 +252,8 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
     const admitted: { socket: AnySocket; actor: Actor }[] = [];
     for (const socket of sockets) {
       try {
-        admitted.push({ socket, actor: await deps.authenticate(tokenOf(socket.handshake) ?? '') });
+        const { auth, headers } = socket.handshake;
+        admitted.push({ socket, actor: await deps.authenticate(tokenOf(auth, headers) ?? '') });
       } catch (err) {
         if (!(err instanceof UnauthorizedError)) {
           throw err;
@@ -262,12 +326,12 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
 }
 
 /** `auth: { token }` as the contract says; an Authorization header serves clients that set one. */
-function tokenOf(handshake: Socket['handshake']): string | null {
-  const sent: unknown = (handshake.auth as Record<string, unknown> | undefined)?.token;
+function tokenOf(auth: unknown, headers: IncomingHttpHeaders): string | null {
+  const sent: unknown = (auth as Record<string, unknown> | undefined)?.token;
   if (typeof sent === 'string' && sent.trim() !== '') {
     return sent.trim().replace(/^Bearer\s+/i, '');
   }
-  return bearerToken(handshake.headers.authorization);
+  return bearerToken(headers.authorization);
 }
 
 /** No Origin (non-browser clients), a configured origin, or the server's own origin. */

@@ -56,6 +56,24 @@ describe('recovery adapter', () => {
     expect(recent.missedPackets.at(-1)![1]).toEqual({ n: MAX_KEPT_PACKETS + 1 });
   });
 
+  it("shows a kept session's data without consuming it, until the window ends", async () => {
+    vi.useFakeTimers();
+    const target = adapter();
+    const seen = emit(target, ['room'], { n: 0 });
+    target.persistSession(session('p', ['room']));
+    expect(target.keptData('p')).toEqual({ who: 'p' });
+    expect(target.keptData('unknown')).toBeUndefined();
+    // Looking did not take it: it is still there to restore, once.
+    expect(target.keptData('p')).toEqual({ who: 'p' });
+    expect(await target.restoreSession('p', seen)).toMatchObject({ pid: 'p' });
+    expect(target.keptData('p')).toBeUndefined();
+
+    target.persistSession(session('q', ['room']));
+    vi.advanceTimersByTime(MAX_DISCONNECTION_MS + 1);
+    expect(target.keptData('q')).toBeUndefined();
+    target.close();
+  });
+
   it('forgets a session and its events after the disconnection window', async () => {
     vi.useFakeTimers();
     const target = adapter();

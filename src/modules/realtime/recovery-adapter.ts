@@ -61,6 +61,18 @@ export class RecoveryAdapter extends Adapter {
     this.sessions.set(session.pid, { ...session, disconnectedAt: Date.now() });
   }
 
+  /**
+   * The `data` of the socket a kept session belonged to, without consuming the session; undefined
+   * when no session under `pid` can still be resumed. Lets the caller check who is asking first.
+   */
+  keptData(pid: PrivateSessionId): unknown {
+    const session = this.sessions.get(pid);
+    if (!session || session.disconnectedAt + MAX_DISCONNECTION_MS < Date.now()) {
+      return undefined;
+    }
+    return session.data;
+  }
+
   override restoreSession(pid: PrivateSessionId, offset: string): Promise<Session> {
     const now = Date.now();
     this.prune(now);

@@ -337,28 +337,88 @@ export function createSessionSupervisor(deps: {
 
   // Leases expire unless renewed; one this instance lost (it stalled past the expiry and another
   // instance took over) means its engine must stop, or the session would run twice.
-  const heartbeat = setInterval(() => {
+  const renewLeases = async () => {
     if (live.size === 0) {
       return;
     }
     // Only engines that held their lease before the renewal began can have lost it: a session
     // started while the renewal ran took its lease after the renewal looked, and is not in `held`.
     const running = [...live.values()];
-    deps.leases
-      .renew()
-      .then(async (held) => {
-        if (!deps.leases.shared) {
-          return;
-        }
-        for (const state of running) {
-          if (isCurrent(state) && !held.has(state.ref.sessionId)) {
-            logFor(state.ref).warn('session lease lost; stopping the engine here');
-            await stopState(state);
+    const held = await deps.leases.renew();
+    if (!deps.leases.shared) {
+      return;
+    }
+    for (const state of running) {
+      if (isCurrent(state) && !held.has(state.ref.sessionId)) {
+        logFor(state.ref).warn('session lease lost; stopping the engine here');
+        await stopState(state);
+      }
+    }
+  };
+
+  /**
+   * Starts the engine of every resumable session that runs nowhere: at boot, and on every beat on
+   * a shared database, so that a session whose lease a crashed instance still held is taken over
+   * as soon as that lease expires, and one whose database went away comes back with it, without
+   * anybody asking. A session that gave up (`failed`) waits for an admin, except at boot: a
+   * restart is a fresh try. Returns how many engines it started.
+   */
+  const adopt = async (atBoot: boolean): Promise<number> => {
+    let started = 0;
+    for (const listed of await deps.sessions.listResumable()) {
+      if (shuttingDown) {
+        break;
+      }
+      if (live.has(listed.id) || (!atBoot && listed.status === 'failed')) {
+        continue;
+      }
+      const log = logFor({ sessionId: listed.id, companyId: listed.companyId });
+      try {
+        if (!(await deps.leases.acquire(listed.id))) {
+          if (atBoot) {
+            log.info('session runs on another instance; taken over here if its lease expires');
           }
+          continue;
         }
-      })
-      .catch((err: unknown) => deps.log.warn({ err }, 'session lease renewal failed'));
-  }, deps.leaseRenewMs);
+        // Read again under the lease: an admin may have stopped or deleted it since the list.
+        const row = await deps.sessions.find(listed.companyId, listed.id);
+        if (live.has(listed.id) || shuttingDown) {
+          continue; // started here meanwhile, under the same lease
+        }
+        if (!row || (!atBoot && row.status === 'failed')) {
+          await releaseLeases(() => deps.leases.release(listed.id));
+          continue;
+        }
+        if (!atBoot) {
+          log.info({ status: row.status }, 'session taken over');
+        }
+        await startEngine(create(row));
+        started += 1;
+      } catch (err) {
+        log.warn({ err }, 'session not resumed; trying again on the next beat');
+      }
+    }
+    return started;
+  };
+
+  let beating = false;
+  const beat = async () => {
+    if (beating || shuttingDown) {
+      return;
+    }
+    beating = true;
+    try {
+      await renewLeases();
+      if (deps.leases.shared) {
+        await adopt(false);
+      }
+    } catch (err) {
+      deps.log.warn({ err }, 'session lease renewal failed');
+    } finally {
+      beating = false;
+    }
+  };
+  const heartbeat = setInterval(() => void beat(), deps.leaseRenewMs);
   heartbeat.unref();
 
   const startEngine = async (state: Live) => {
@@ -436,6 +496,11 @@ export function createSessionSupervisor(deps: {
         await stopState(existing); // this instance holds the lease, so taking it again succeeds
       }
       await acquire(row);
+      // The heartbeat may have taken the session over while the lease was being taken.
+      const adopted = live.get(row.id);
+      if (adopted) {
+        await stopState(adopted);
+      }
       const state = create(row);
       await startEngine(state);
       // Whatever the engine reported while starting (a QR, a ready) is applied before returning.
@@ -505,19 +570,21 @@ export function createSessionSupervisor(deps: {
       return live.get(sessionId)?.qr ?? null;
     },
 
-    /** At boot: sessions that have credentials resume without a new QR; unfinished links show one. */
+    /**
+     * At boot: sessions that have credentials resume without a new QR; unfinished links show one.
+     * A session another instance still holds is taken over by the heartbeat once its lease
+     * expires; a database that cannot be read now is tried again on the same beat.
+     */
     async resumeAll(): Promise<number> {
-      const rows = await deps.sessions.listResumable();
-      let resumed = 0;
-      for (const row of rows) {
-        if (!(await deps.leases.acquire(row.id))) {
-          deps.log.info({ sessionId: row.id }, 'session runs on another instance');
-          continue;
+      try {
+        return await adopt(true);
+      } catch (err) {
+        if (!isTransientDbError(err)) {
+          throw err;
         }
-        await startEngine(create(row));
-        resumed += 1;
+        deps.log.warn({ err }, 'sessions not resumed: the database is unreachable; trying again');
+        return 0;
       }
-      return resumed;
     },
 
     /** Stops every engine, keeping credentials; sessions resume on the next start. */

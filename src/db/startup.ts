@@ -1,0 +1,85 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import type { Database } from './client.js';
+import { isTransientDbError } from './errors.js';
+
+/** Why boot gave up on the database: told to the operator as is, without a stack. */
+export class DatabaseUnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseUnreachableError';
+  }
+}
+
+interface StartupLog {
+  warn(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+}
+
+const FIRST_DELAY_MS = 500;
+const MAX_DELAY_MS = 5_000;
+
+/**
+ * Applies migrations, waiting for a database that cannot be reached yet (still starting, a
+ * network not up): tried again with growing pauses until `timeoutMs` has passed (0: once), each
+ * miss logged as one warning line. Any other failure (wrong password, no such database, a broken
+ * migration) is thrown at once: waiting would not fix it.
+ */
+export async function migrateWhenReachable(
+  database: Database,
+  options: { timeoutMs: number; log: StartupLog; where: string },
+): Promise<void> {
+  const started = Date.now();
+  let delay = FIRST_DELAY_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await database.migrate();
+      if (attempt > 1) {
+        options.log.info({ attempt, waitedMs: Date.now() - started }, 'database reachable');
+      }
+      return;
+    } catch (err) {
+      if (!isTransientDbError(err)) {
+        throw err;
+      }
+      const waited = Date.now() - started;
+      const reason = describe(err);
+      if (waited + delay > options.timeoutMs) {
+        throw new DatabaseUnreachableError(
+          `the database at ${options.where} is unreachable (${reason}); gave up after ${Math.round(waited / 1000)}s ` +
+            `(DATABASE_STARTUP_TIMEOUT=${Math.round(options.timeoutMs / 1000)}s)`,
+        );
+      }
+      options.log.warn(
+        { attempt, reason, retryInMs: delay, waitedMs: waited, where: options.where },
+        'database unreachable; retrying',
+      );
+      await sleep(delay);
+      delay = Math.min(MAX_DELAY_MS, delay * 2);
+    }
+  }
+}
+
+/** The driver's code or message, without the statement or its parameters. */
+function describe(err: unknown): string {
+  for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') {
+      return code;
+    }
+    if (typeof message === 'string' && !(e as { query?: unknown }).query) {
+      return message;
+    }
+  }
+  return 'unreachable';
+}
+
+/** `host:port/database` of a PostgreSQL URL, never its credentials. */
+export function databaseWhere(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return 'the configured URL';
+  }
+}
