@@ -142,6 +142,7 @@ async function trafficCase(
 ): Promise<CaseResult> {
   const ledger = new Ledger();
   const sockets = watchSockets(d.base, target.token, 2);
+  const socketsUp = await sockets.connected(5000);
   const traffic = startTraffic(target, ledger, TRAFFIC);
   let recoverMs: number | null;
   let verdict: Verdict;
@@ -185,6 +186,7 @@ async function trafficCase(
       verdict,
       observations: observations.toJSON(),
       socketConnects: sockets.connects,
+      socketsConnectedBeforeTraffic: socketsUp,
       sessionStatus,
       unexpectedExits: d.unexpectedExits,
       sendsRedelivered: verdict.sends.redelivered,

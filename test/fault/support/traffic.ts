@@ -410,6 +410,8 @@ export interface SocketWatch {
   /** Per socket: texts of `whatsapp:message` events heard, with how often. */
   heard: Map<string, number>[];
   connects: number[];
+  /** Resolves once every socket has connected (true), or after `timeoutMs` (false). */
+  connected(timeoutMs: number): Promise<boolean>;
   close(): void;
 }
 
@@ -423,6 +425,16 @@ export function watchSockets(base: string, token: string, count: number): Socket
   const watch: SocketWatch = {
     heard: [],
     connects: [],
+    connected: async (timeoutMs) => {
+      const deadline = Date.now() + timeoutMs;
+      while (watch.connects.some((n) => n === 0)) {
+        if (Date.now() >= deadline) {
+          return false;
+        }
+        await sleep(50);
+      }
+      return true;
+    },
     close: () => {
       closed = true;
       for (const s of sockets) {
