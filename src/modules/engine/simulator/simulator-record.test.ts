@@ -117,7 +117,7 @@ describe('the simulated network record', () => {
     expect(third.network.outgoing(SESSION).map((o) => o.waMessageId)).toEqual(['ID1', 'ID3']);
   });
 
-  it('keeps nothing on disk without a directory', async () => {
+  it('keeps nothing on disk without a directory', () => {
     const network = createSimulatorNetwork({ qrRotateMs: 60_000, redeliverOnReconnect: 0, recordDir: null });
     expect(network.outgoing(SESSION)).toEqual([]);
     network.forget(SESSION);
