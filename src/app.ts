@@ -8,7 +8,12 @@ import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyReply, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -27,6 +32,7 @@ import { serializerCompiler } from './http/serializer.js';
 import type { ApiApp } from './http/types.js';
 import { createModules, type Modules } from './modules/index.js';
 import { attachRealtime } from './modules/realtime/realtime.js';
+import { redactUrl } from './shared/logger.js';
 
 export interface AppDeps {
   config: Config;
@@ -67,6 +73,19 @@ Each socket hears only what its user may see, recomputed the moment access chang
 | realtime:connected | the connecting socket | {recovered} |
 `;
 
+/**
+ * Fastify's log lines with the request id under `requestId`. Request URLs are logged through the
+ * logger's `req` serializer, which redacts credentials in the query string; the one line Fastify
+ * writes with the URL in its message (its default not-found handler's) is redacted the same way.
+ */
+class RequestLogController extends LogController {
+  override routeNotFound(request: FastifyRequest): void {
+    if (!this.isLogDisabled(request)) {
+      request.log.info(`Route ${request.raw.method}:${redactUrl(request.raw.url ?? '')} not found`);
+    }
+  }
+}
+
 /** Builds the whole service without listening: main.ts listens, tests inject. */
 export async function buildApp({ config, database, logger }: AppDeps): Promise<App> {
   const app = Fastify({
@@ -79,7 +98,7 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<A
       const sent = req.headers['x-request-id'];
       return typeof sent === 'string' && /^[\w.:-]{1,64}$/.test(sent) ? sent : randomUUID();
     },
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    logController: new RequestLogController({ requestIdLogLabel: 'requestId' }),
     // Errors Fastify raises before routing (a malformed URL) get the envelope too.
     frameworkErrors: (error, request, reply: FastifyReply) => {
       void reply
@@ -143,8 +162,12 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<A
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  // The document is always built (scripts/openapi.ts reads app.swagger()); it is served only with
+  // API_DOCS, off by default in production. Without it both paths answer the 404 envelope.
+  if (config.http.apiDocs) {
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+    app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  }
 
   const events = createEventBus((err, event) => app.log.error({ err, event }, 'event listener failed'));
   const modules = await createModules({ config, database, events, log: app.log, version });

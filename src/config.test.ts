@@ -64,6 +64,8 @@ describe('loadConfig defaults', () => {
       rateLimitPerMinute: 30,
       loginFailureLimit: 10,
       loginFailureWindowMs: 15 * 60 * 1000,
+      loginFailureDelayMs: 1000,
+      loginAccountFailureLimit: 100,
       external: null,
     });
   });
@@ -184,6 +186,8 @@ describe('loadConfig errors', () => {
     ['NODE_ENV', 'staging'],
     ['DATABASE_POOL_SIZE', '0'],
     ['TRUST_PROXY', 'maybe'],
+    ['API_DOCS', 'maybe'],
+    ['ALLOW_SIMULATOR_IN_PRODUCTION', 'maybe'],
     ['BODY_LIMIT_BYTES', '10'],
     ['PASSWORD_HASH_COST', '9'],
     ['PASSWORD_HASH_COST', '21'],
@@ -191,6 +195,8 @@ describe('loadConfig errors', () => {
     ['JWT_EXPIRES_IN', '1w'],
     ['JWT_EXPIRES_IN', '-5'],
     ['SHUTDOWN_TIMEOUT', 'soon'],
+    ['LOGIN_FAILURE_DELAY', '1 second'],
+    ['LOGIN_ACCOUNT_FAILURE_LIMIT', '0'],
     ['EXTERNAL_JWT_JWKS_URL', 'ftp://issuer.example.com/jwks'],
     ['EXTERNAL_JWT_PUBLIC_KEY', 'not a pem'],
     ['EXTERNAL_JWT_SECRET', 'short'],
@@ -229,6 +235,58 @@ describe('loadConfig in production', () => {
     expect(config.auth.jwtSecret).toBe(JWT);
     expect(config.encryptionKey.equals(Buffer.from(KEY_HEX, 'hex'))).toBe(true);
     expect(existsSync(join(dataDir, 'secrets.json'))).toBe(false);
+  });
+});
+
+describe('loadConfig WA_ENGINE=simulator in production', () => {
+  const production = withSecrets({ NODE_ENV: 'production', WA_ENGINE: 'simulator' });
+
+  it('is refused, naming WA_ENGINE and the way to allow it', () => {
+    const error = configErrorOf(production);
+    expect(error.problems).toHaveLength(1);
+    expect(problemsAbout(error, 'WA_ENGINE')[0]).toContain('NODE_ENV=production');
+    expect(problemsAbout(error, 'WA_ENGINE')[0]).toContain('ALLOW_SIMULATOR_IN_PRODUCTION=true');
+  });
+
+  it('is listed with the other problems', () => {
+    const error = configErrorOf({ NODE_ENV: 'production', WA_ENGINE: 'simulator' });
+    for (const key of ['JWT_SECRET', 'ENCRYPTION_KEY', 'WA_ENGINE']) {
+      expect(problemsAbout(error, key), key).toHaveLength(1);
+    }
+  });
+
+  it('is accepted with ALLOW_SIMULATOR_IN_PRODUCTION=true', () => {
+    const config = loadConfig({ ...production, ALLOW_SIMULATOR_IN_PRODUCTION: 'true' });
+    expect(config.whatsapp.engine).toBe('simulator');
+  });
+
+  it.each(['false', ''])('is refused with ALLOW_SIMULATOR_IN_PRODUCTION=%j', (value) => {
+    expect(
+      problemsAbout(configErrorOf({ ...production, ALLOW_SIMULATOR_IN_PRODUCTION: value }), 'WA_ENGINE'),
+    ).toHaveLength(1);
+  });
+
+  it('leaves baileys in production and the simulator elsewhere alone', () => {
+    expect(loadConfig(withSecrets({ NODE_ENV: 'production' })).whatsapp.engine).toBe('baileys');
+    for (const env of ['development', 'test']) {
+      expect(loadConfig(withSecrets({ NODE_ENV: env, WA_ENGINE: 'simulator' })).whatsapp.engine).toBe(
+        'simulator',
+      );
+    }
+  });
+});
+
+describe('loadConfig API_DOCS', () => {
+  it('serves the documentation by default outside production only', () => {
+    expect(loadConfig(withSecrets()).http.apiDocs).toBe(true);
+    expect(loadConfig(withSecrets({ NODE_ENV: 'test' })).http.apiDocs).toBe(true);
+    expect(loadConfig(withSecrets({ NODE_ENV: 'production' })).http.apiDocs).toBe(false);
+  });
+
+  it('follows the value given, in production or not', () => {
+    expect(loadConfig(withSecrets({ NODE_ENV: 'production', API_DOCS: 'true' })).http.apiDocs).toBe(true);
+    expect(loadConfig(withSecrets({ API_DOCS: 'false' })).http.apiDocs).toBe(false);
+    expect(loadConfig(withSecrets({ API_DOCS: '' })).http.apiDocs).toBe(true);
   });
 });
 
@@ -287,6 +345,17 @@ describe('loadConfig JWT_SECRET', () => {
     expect(config.auth.loginFailureWindowMs).toBe(5 * 60 * 1000);
     expect(config.http.shutdownTimeoutMs).toBe(30_000);
     expect(loadConfig(withSecrets({ SHUTDOWN_TIMEOUT: '20' })).http.shutdownTimeoutMs).toBe(20_000);
+  });
+
+  it('reads LOGIN_FAILURE_DELAY, and takes LOGIN_ACCOUNT_FAILURE_LIMIT as ten times LOGIN_FAILURE_LIMIT unless set', () => {
+    const derived = loadConfig(withSecrets({ LOGIN_FAILURE_LIMIT: '4', LOGIN_FAILURE_DELAY: '500ms' }));
+    expect(derived.auth).toMatchObject({
+      loginFailureLimit: 4,
+      loginFailureDelayMs: 500,
+      loginAccountFailureLimit: 40,
+    });
+    const given = loadConfig(withSecrets({ LOGIN_FAILURE_LIMIT: '4', LOGIN_ACCOUNT_FAILURE_LIMIT: '25' }));
+    expect(given.auth.loginAccountFailureLimit).toBe(25);
   });
 });
 

@@ -46,6 +46,7 @@ const Env = z
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     DATABASE_STARTUP_TIMEOUT: duration.default(60_000),
     WA_ENGINE: z.enum(['baileys', 'simulator']).default('baileys'),
+    ALLOW_SIMULATOR_IN_PRODUCTION: bool.default(false),
     SESSIONS_PER_COMPANY: z.coerce.number().int().min(1).default(10),
     SESSION_LEASE_TTL: duration
       .default(30_000)
@@ -65,6 +66,8 @@ const Env = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     CORS_ORIGIN: csv.default([]),
     TRUST_PROXY: bool.default(false),
+    /** Unset: served outside production only. */
+    API_DOCS: bool.optional(),
     BODY_LIMIT_BYTES: z.coerce
       .number()
       .int()
@@ -73,6 +76,9 @@ const Env = z
     AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
     LOGIN_FAILURE_LIMIT: z.coerce.number().int().min(1).default(10),
     LOGIN_FAILURE_WINDOW: duration.default(15 * 60 * 1000),
+    LOGIN_FAILURE_DELAY: duration.default(1000),
+    /** Unset: ten times LOGIN_FAILURE_LIMIT. */
+    LOGIN_ACCOUNT_FAILURE_LIMIT: z.coerce.number().int().min(1).optional(),
     SHUTDOWN_TIMEOUT: duration.default(15_000),
     PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
 
@@ -100,6 +106,15 @@ const Env = z
         if (!e[key]) {
           ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
         }
+      }
+      // The simulator's control endpoints let any admin fake chats and messages.
+      if (e.WA_ENGINE === 'simulator' && !e.ALLOW_SIMULATOR_IN_PRODUCTION) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['WA_ENGINE'],
+          message:
+            "'simulator' is refused when NODE_ENV=production; set ALLOW_SIMULATOR_IN_PRODUCTION=true to run it anyway",
+        });
       }
     }
     const keySources = [e.EXTERNAL_JWT_SECRET, e.EXTERNAL_JWT_PUBLIC_KEY, e.EXTERNAL_JWT_JWKS_URL].filter(
@@ -165,6 +180,8 @@ export function loadConfig(env: EnvInput = process.env) {
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
       /** The built web console served at `/` (not served when it has no index.html). */
       webRoot: e.WEB_ROOT ? resolve(e.WEB_ROOT) : DEFAULT_WEB_ROOT,
+      /** Whether /docs and /openapi.json are served. */
+      apiDocs: e.API_DOCS ?? e.NODE_ENV !== 'production',
     },
     dataDir,
     db: e.DATABASE_URL
@@ -184,6 +201,10 @@ export function loadConfig(env: EnvInput = process.env) {
       rateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
       loginFailureLimit: e.LOGIN_FAILURE_LIMIT,
       loginFailureWindowMs: e.LOGIN_FAILURE_WINDOW,
+      /** The first delay after loginFailureLimit failures of one address for one account; it doubles per failure. */
+      loginFailureDelayMs: e.LOGIN_FAILURE_DELAY,
+      /** Failures of one account from all addresses before addresses it has not signed in from are delayed. */
+      loginAccountFailureLimit: e.LOGIN_ACCOUNT_FAILURE_LIMIT ?? 10 * e.LOGIN_FAILURE_LIMIT,
       external: externalIssuer(e),
     },
     encryptionKey: secrets.encryptionKey,

@@ -119,6 +119,8 @@ export async function startServer(
       DATA_DIR: dataDir,
       DATABASE_URL: databaseUrl,
       WA_ENGINE: 'simulator',
+      // The bench drives the simulator under production settings.
+      ALLOW_SIMULATOR_IN_PRODUCTION: 'true',
       JWT_SECRET: BENCH_JWT_SECRET,
       ENCRYPTION_KEY: randomBytes(32).toString('hex'),
       LOG_LEVEL: 'warn',

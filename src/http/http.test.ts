@@ -217,6 +217,47 @@ describe('CORS', () => {
   });
 });
 
+describe('request logs', () => {
+  it('never contain a credential sent in the query string, whatever the parameter is called', async () => {
+    const lines: string[] = [];
+    const logged = await createTestApp(
+      { LOG_LEVEL: 'info' },
+      {
+        logStream: {
+          write: (line: string) => {
+            lines.push(line);
+          },
+        },
+      },
+    );
+    try {
+      for (const url of [
+        '/api/health?token=SECRETVALUE1&page=2',
+        '/api/auth/me?access_token=SECRETVALUE2',
+        '/api/nope?API_KEY=SECRETVALUE3&apikey=SECRETVALUE4',
+        '/nope?Key=SECRETVALUE5&password=SECRETVALUE6&Secret=SECRETVALUE7&signature=SECRETVALUE8',
+        '/api/health?t%6Fken=SECRETVALUE9&tokens=kept&token',
+      ]) {
+        await logged.http.inject({ method: 'GET', url });
+      }
+      expect(lines.join('')).not.toContain('SECRETVALUE');
+      const incoming = lines
+        .map((line) => JSON.parse(line))
+        .filter((line) => line.msg === 'incoming request')
+        .map((line) => line.req.url);
+      expect(incoming).toEqual([
+        '/api/health?token=[redacted]&page=2',
+        '/api/auth/me?access_token=[redacted]',
+        '/api/nope?API_KEY=[redacted]&apikey=[redacted]',
+        '/nope?Key=[redacted]&password=[redacted]&Secret=[redacted]&signature=[redacted]',
+        '/api/health?t%6Fken=[redacted]&tokens=kept&token',
+      ]);
+    } finally {
+      await logged.close();
+    }
+  });
+});
+
 describe('OpenAPI', () => {
   it('publishes an OpenAPI 3 document with every route and the bearer scheme', async () => {
     const res = await app.http.inject({ method: 'GET', url: '/openapi.json' });
@@ -275,6 +316,40 @@ describe('/docs', () => {
     const res = await app.http.inject({ method: 'GET', url: '/docs/json' });
     expect(res.statusCode).toBe(200);
     expect(res.json().paths).toHaveProperty(['/api/auth/login']);
+  });
+});
+
+describe('API documentation turned off (the default in production)', () => {
+  let production: TestApp;
+
+  beforeAll(async () => {
+    production = await createTestApp({ NODE_ENV: 'production', ALLOW_SIMULATOR_IN_PRODUCTION: 'true' });
+  });
+  afterAll(async () => {
+    await production?.close();
+  });
+
+  it.each(['/docs', '/docs/', '/docs/json', '/docs/static/index.html', '/openapi.json'])(
+    'answers GET %s with the 404 envelope',
+    async (url) => {
+      const res = await call(production, 'GET', url);
+      expect(res.status).toBe(404);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.body).toEqual({
+        success: false,
+        error: {
+          code: 'NOT_FOUND',
+          message: `Route GET ${url} not found`,
+          requestId: expect.any(String),
+        },
+      });
+    },
+  );
+
+  it('still builds the document for the type generator, and serves the API', async () => {
+    expect(production.config.http.apiDocs).toBe(false);
+    expect(production.http.swagger().paths).toHaveProperty(['/api/auth/login']);
+    expect((await call(production, 'GET', '/api/health')).status).toBe(200);
   });
 });
 

@@ -72,6 +72,8 @@ export async function createModules({ config, database, events, log, version }: 
   const throttle = createLoginThrottle({
     limit: config.auth.loginFailureLimit,
     windowMs: config.auth.loginFailureWindowMs,
+    delayMs: config.auth.loginFailureDelayMs,
+    accountLimit: config.auth.loginAccountFailureLimit,
   });
   const authenticate: Authenticate = createAuthenticator({ tokens, users, audit, events });
   const auth = createAuthService({ db, users, audit, hasher, tokens, throttle });

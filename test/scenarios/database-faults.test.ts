@@ -217,17 +217,28 @@ describe.runIf(onPostgres)('PostgreSQL failing under the running service', () =>
       },
     });
 
+    // Until then the session runs nowhere, yet it takes messages: they wait as pending.
+    const meanwhile = await call(app, 'POST', `/api/whatsapp/sessions/${session.id}/chats/79991234567/send`, {
+      token: company.token,
+      body: { message: 'accepted while the lease runs out' },
+    });
+    expect(meanwhile.status).toBe(201);
+    expect(meanwhile.body.data.message.status).toBe('pending');
+
     const out = await waitFor(
-      'the pending message to go out once the session is taken over',
+      'the pending messages to go out once the session is taken over',
       async () => {
         const res = await call(app, 'GET', `/api/simulator/sessions/${session.id}/outgoing`, {
           token: company.token,
         });
-        return res.status === 200 && res.body.data.length > 0 ? res.body.data : null;
+        return res.status === 200 && res.body.data.length >= 2 ? res.body.data : null;
       },
       10_000,
     );
-    expect(out).toEqual([expect.objectContaining({ waMessageId: accepted.body.data.message.waMessageId })]);
+    expect(out.map((o: { waMessageId: string }) => o.waMessageId)).toEqual([
+      accepted.body.data.message.waMessageId,
+      meanwhile.body.data.message.waMessageId,
+    ]);
     const shown = await call(app, 'GET', `/api/whatsapp/sessions/${session.id}`, { token: company.token });
     expect(shown.body.data.status).toBe('ready');
   });

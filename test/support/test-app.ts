@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { pino } from 'pino';
+import { type DestinationStream, pino } from 'pino';
 import { inject } from 'vitest';
 
 import { type App, buildApp } from '../../src/app.js';
@@ -88,15 +88,20 @@ export interface TestApp extends App {
   restart(options?: { beforeStart?: () => Promise<void> }): Promise<TestApp>;
 }
 
-/** The production app, on its own database, with the simulator engine. */
+/**
+ * The production app, on its own database, with the simulator engine. Its logs go to `logStream`
+ * when given (at LOG_LEVEL, silent unless overridden), else to stdout.
+ */
 export async function createTestApp(
   overrides: EnvInput = {},
-  databaseOptions: TestDatabaseOptions = {},
+  options: TestDatabaseOptions & { logStream?: DestinationStream } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-test-data-'));
   const config = loadConfig(testEnv({ DATA_DIR: dataDir, ...overrides }));
-  const { database, name: databaseName, drop } = await openTestDatabase(databaseOptions);
-  const logger = pino(loggerOptions(config.log.level));
+  const { database, name: databaseName, drop } = await openTestDatabase(options);
+  const logger = options.logStream
+    ? pino(loggerOptions(config.log.level), options.logStream)
+    : pino(loggerOptions(config.log.level));
 
   const open = async (): Promise<TestApp> => {
     const app = await buildApp({ config, database, logger });

@@ -79,30 +79,36 @@ export function createAuthService(deps: {
      * same answer after the same amount of work.
      */
     async login(input: LoginInput, origin: RequestOrigin) {
-      const retryAfter = deps.throttle.retryAfter(input.email);
+      // The throttle slows this address for this email (see login-throttle.ts), never the owner elsewhere.
+      const address = origin.ip ?? 'unknown';
+      const retryAfter = deps.throttle.retryAfter(input.email, address);
       if (retryAfter > 0) {
         throw new RateLimitedError(retryAfter, 'Too many failed logins for this account, try again later');
       }
       const user = await deps.users.findByEmail(input.email);
       const valid = await deps.hasher.verify(input.password, user?.passwordHash ?? null);
       if (!user || !valid) {
-        const reachedLimit = deps.throttle.fail(input.email);
-        if (reachedLimit && user) {
-          await deps.audit.record({
-            companyId: user.companyId,
-            action: 'login.throttled',
-            targetType: 'user',
-            targetId: user.id,
-            details: { failures: 'limit reached' },
-            ip: origin.ip,
-          });
+        const reached = deps.throttle.fail(input.email, address);
+        if (user) {
+          for (const scope of ['address', 'account'] as const) {
+            if (reached[scope]) {
+              await deps.audit.record({
+                companyId: user.companyId,
+                action: 'login.throttled',
+                targetType: 'user',
+                targetId: user.id,
+                details: { failures: 'limit reached', scope },
+                ip: origin.ip,
+              });
+            }
+          }
         }
         throw invalidCredentials();
       }
       if (!user.active) {
         throw new UnauthorizedError('ACCOUNT_DEACTIVATED', 'This account has been deactivated');
       }
-      deps.throttle.reset(input.email);
+      deps.throttle.succeed(input.email, address);
       const company = await deps.users.findCompany(user.companyId);
       return {
         token: await deps.tokens.sign(user),

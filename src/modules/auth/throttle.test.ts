@@ -10,11 +10,18 @@ import {
 import { createTestApp, type TestApp } from '../../../test/support/test-app.js';
 import { createLoginThrottle } from './login-throttle.js';
 
-/** Per-account slowdown after 3 failures; the per-address limit is set out of the way. */
+/**
+ * Slowdown after 3 failures of one address for one account (a first delay of a minute, so no test
+ * outlasts it), and after 30 of one account from all addresses; the per-address limit is set out of the way.
+ */
 let app: TestApp;
 
 beforeAll(async () => {
-  app = await createTestApp({ LOGIN_FAILURE_LIMIT: '3', AUTH_RATE_LIMIT_PER_MINUTE: '10000' });
+  app = await createTestApp({
+    LOGIN_FAILURE_LIMIT: '3',
+    LOGIN_FAILURE_DELAY: '60s',
+    AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+  });
 });
 afterAll(async () => {
   await app.close();
@@ -40,6 +47,20 @@ async function from(
 
 const login = (target: TestApp, email: string, password: string) =>
   call(target, 'POST', '/api/auth/login', { body: { email, password } });
+
+const loginFrom = (target: TestApp, remoteAddress: string, email: string, password: string) =>
+  from(target, remoteAddress, 'POST', '/api/auth/login', { body: { email, password } });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What a client can see of an answer, to compare known and unknown emails. */
+const shape = (r: ApiResponse) => ({
+  status: r.status,
+  code: r.body.error.code,
+  message: r.body.error.message,
+  detailKeys: Object.keys(r.body.error.details ?? {}),
+  hasRetryAfter: r.headers['retry-after'] !== undefined,
+});
 
 const registration = () => ({
   companyName: 'Throttled Inc',
@@ -168,23 +189,24 @@ describe('per-address rate limit on login and register', () => {
   });
 });
 
-describe('per-account slowdown after failed logins', () => {
-  it('refuses even the right password with 429 after three wrong ones, from any address', async () => {
+describe('slowdown after failed logins', () => {
+  it('delays the address that failed three times, even with the right password, but not the owner elsewhere', async () => {
     const company = await givenCompany(app);
     for (let i = 0; i < 3; i++) {
       const res = await login(app, company.email, 'wrong-password');
       expect(res.status).toBe(401);
       expect(res.body.error.code).toBe('INVALID_CREDENTIALS');
     }
-    const locked = await login(app, company.email, company.password);
-    const seconds = expectRateLimited(locked, 15 * 60);
-    expect(seconds).toBeGreaterThan(14 * 60);
-    expect(locked.body.error.details).toEqual({ retryAfterSeconds: seconds });
+    const delayed = await login(app, company.email, company.password);
+    const seconds = expectRateLimited(delayed, 60);
+    expect(seconds).toBeGreaterThanOrEqual(58);
+    expect(delayed.body.error.details).toEqual({ retryAfterSeconds: seconds });
 
-    const otherAddress = await from(app, '10.1.0.1', 'POST', '/api/auth/login', {
-      body: { email: company.email, password: company.password },
-    });
-    expectRateLimited(otherAddress, 15 * 60);
+    const otherAddress = await loginFrom(app, '10.1.0.1', company.email, company.password);
+    expect(otherAddress.status).toBe(200);
+    expect(otherAddress.body.data.user.id).toBe(company.user.id);
+    // The failing address is still delayed.
+    expectRateLimited(await login(app, company.email, company.password), 60);
   });
 
   it('leaves other accounts alone', async () => {
@@ -228,13 +250,6 @@ describe('per-account slowdown after failed logins', () => {
     expect(known.map((r) => r.status)).toEqual([401, 401, 401, 429]);
     expect(unknown.map((r) => r.status)).toEqual([401, 401, 401, 429]);
 
-    const shape = (r: ApiResponse) => ({
-      status: r.status,
-      code: r.body.error.code,
-      message: r.body.error.message,
-      detailKeys: Object.keys(r.body.error.details ?? {}),
-      hasRetryAfter: r.headers['retry-after'] !== undefined,
-    });
     expect(shape(unknown[3]!)).toEqual(shape(known[3]!));
     expect(shape(unknown[0]!)).toEqual(shape(known[0]!));
     expectRateLimited(unknown[3]!, 15 * 60);
@@ -286,10 +301,109 @@ describe('per-account slowdown after failed logins', () => {
     const otherAudit = await call(app, 'GET', '/api/audit', { token: other.token });
     expect(otherAudit.body.data.map((e: any) => e.action)).not.toContain('login.throttled');
   });
+
+  it('delays addresses that never signed in once 30 failures come from many addresses, but not an address the owner used', async () => {
+    const company = await givenCompany(app);
+    // The owner signs in from their usual address before the attack.
+    expect((await loginFrom(app, '10.3.0.100', company.email, company.password)).status).toBe(200);
+
+    const ghost = uniqueEmail('ghost');
+    for (const email of [company.email, ghost]) {
+      // Ten addresses, three wrong passwords each: none of them reaches its own delay's 4th attempt.
+      for (let a = 1; a <= 10; a++) {
+        for (let i = 0; i < 3; i++) {
+          expect((await loginFrom(app, `10.3.0.${a}`, email, 'wrong-password')).status).toBe(401);
+        }
+      }
+    }
+
+    const newcomer = await loginFrom(app, '10.3.0.11', company.email, company.password);
+    expectRateLimited(newcomer, 60);
+    const ghostNewcomer = await loginFrom(app, '10.3.0.11', ghost, company.password);
+    expectRateLimited(ghostNewcomer, 60);
+    expect(shape(ghostNewcomer)).toEqual(shape(newcomer));
+
+    const owner = await loginFrom(app, '10.3.0.100', company.email, company.password);
+    expect(owner.status).toBe(200);
+    expect(owner.body.data.user.id).toBe(company.user.id);
+
+    const audit = await call(app, 'GET', '/api/audit', { token: company.token });
+    const throttled = audit.body.data.filter((e: any) => e.action === 'login.throttled');
+    expect(throttled.filter((e: any) => e.details.scope === 'address')).toHaveLength(10);
+    expect(throttled.filter((e: any) => e.details.scope === 'account')).toEqual([
+      expect.objectContaining({ targetId: company.user.id, ip: '10.3.0.10' }),
+    ]);
+  });
+});
+
+describe('slowdown after failed logins, with the default limits', () => {
+  let defaults: TestApp;
+
+  beforeAll(async () => {
+    defaults = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '10000' });
+  });
+  afterAll(async () => {
+    await defaults.close();
+  });
+
+  const failTenTimes = async (address: string, email: string) => {
+    for (let i = 0; i < 10; i++) {
+      const res = await loginFrom(defaults, address, email, 'wrong-password');
+      expect(res.status).toBe(401);
+      expect(res.body.error.code).toBe('INVALID_CREDENTIALS');
+    }
+  };
+
+  it('lets the owner sign in from their address after ten wrong passwords from an attacker', async () => {
+    const company = await givenCompany(defaults);
+    const ghost = uniqueEmail('ghost');
+    await failTenTimes('10.8.0.1', company.email);
+    await failTenTimes('10.8.0.1', ghost);
+
+    const attacker = await loginFrom(defaults, '10.8.0.1', company.email, 'wrong-password');
+    expect(expectRateLimited(attacker, 1)).toBe(1);
+    expect(attacker.body.error.details).toEqual({ retryAfterSeconds: 1 });
+    // The attacker's address waits whatever password it sends.
+    expectRateLimited(await loginFrom(defaults, '10.8.0.1', company.email, company.password), 1);
+    // An unknown email is answered the same.
+    const ghostAttempt = await loginFrom(defaults, '10.8.0.1', ghost, 'wrong-password');
+    expect(shape(ghostAttempt)).toEqual(shape(attacker));
+
+    const owner = await loginFrom(defaults, '10.8.0.2', company.email, company.password);
+    expect(owner.status).toBe(200);
+    expect(owner.body.data.user.id).toBe(company.user.id);
+  });
+
+  it('doubles the delay with each further failure of the same address', async () => {
+    const company = await givenCompany(defaults);
+    await failTenTimes('10.8.1.1', company.email);
+    expect(expectRateLimited(await loginFrom(defaults, '10.8.1.1', company.email, 'wrong'), 1)).toBe(1);
+
+    await sleep(1100);
+    expect((await loginFrom(defaults, '10.8.1.1', company.email, 'wrong-password')).status).toBe(401);
+    expect(expectRateLimited(await loginFrom(defaults, '10.8.1.1', company.email, 'wrong'), 2)).toBe(2);
+
+    await sleep(2100);
+    expect((await loginFrom(defaults, '10.8.1.1', company.email, 'wrong-password')).status).toBe(401);
+    expect(expectRateLimited(await loginFrom(defaults, '10.8.1.1', company.email, 'wrong'), 4)).toBe(4);
+  });
+
+  it("clears the address's failures when it signs in once its delay has passed", async () => {
+    const company = await givenCompany(defaults);
+    await failTenTimes('10.8.2.1', company.email);
+    expectRateLimited(await loginFrom(defaults, '10.8.2.1', company.email, company.password), 1);
+
+    await sleep(1100);
+    expect((await loginFrom(defaults, '10.8.2.1', company.email, company.password)).status).toBe(200);
+    // Counted from zero again: ten more failures before the first one-second delay.
+    await failTenTimes('10.8.2.1', company.email);
+    expect(expectRateLimited(await loginFrom(defaults, '10.8.2.1', company.email, 'wrong'), 1)).toBe(1);
+  });
 });
 
 describe('createLoginThrottle', () => {
   const WINDOW = 60_000;
+  const A = 'a@example.com';
   const clock = () => {
     let t = 1_000_000;
     return {
@@ -299,82 +413,187 @@ describe('createLoginThrottle', () => {
       },
     };
   };
+  const throttleWith = (
+    c: ReturnType<typeof clock>,
+    options: { limit?: number; accountLimit?: number; delayMs?: number; windowMs?: number } = {},
+  ) =>
+    createLoginThrottle({
+      limit: 3,
+      accountLimit: 30,
+      delayMs: 1000,
+      windowMs: WINDOW,
+      now: c.now,
+      ...options,
+    });
 
   it('allows until the limit, and reports the failure that reaches it', () => {
     const c = clock();
-    const throttle = createLoginThrottle({ limit: 3, windowMs: WINDOW, now: c.now });
-    expect(throttle.retryAfter('a@example.com')).toBe(0);
-    expect(throttle.fail('a@example.com')).toBe(false);
-    expect(throttle.retryAfter('a@example.com')).toBe(0);
-    expect(throttle.fail('a@example.com')).toBe(false);
-    expect(throttle.retryAfter('a@example.com')).toBe(0);
-    expect(throttle.fail('a@example.com')).toBe(true);
-    expect(throttle.retryAfter('a@example.com')).toBeGreaterThan(0);
+    const throttle = throttleWith(c);
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(0);
+    expect(throttle.fail(A, '10.0.0.1')).toEqual({ address: false, account: false });
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(0);
+    expect(throttle.fail(A, '10.0.0.1')).toEqual({ address: false, account: false });
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(0);
+    expect(throttle.fail(A, '10.0.0.1')).toEqual({ address: true, account: false });
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBeGreaterThan(0);
   });
 
-  it('answers retryAfter in whole seconds, above 0 while locked, until the oldest failure leaves the window', () => {
+  it('delays only the pair that failed: not another address, not another email', () => {
     const c = clock();
-    const throttle = createLoginThrottle({ limit: 3, windowMs: WINDOW, now: c.now });
-    for (const at of [0, 20_000, 40_000]) {
-      c.set(at);
-      throttle.fail('a@example.com');
+    const throttle = throttleWith(c);
+    for (let i = 0; i < 3; i++) {
+      throttle.fail(A, '10.0.0.1');
     }
-    c.set(40_000);
-    expect(throttle.retryAfter('a@example.com')).toBe(20);
-    c.set(50_500);
-    expect(throttle.retryAfter('a@example.com')).toBe(10);
-    c.set(59_999);
-    expect(throttle.retryAfter('a@example.com')).toBe(1);
-    c.set(WINDOW);
-    expect(throttle.retryAfter('a@example.com')).toBe(0);
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(1);
+    expect(throttle.retryAfter(A, '10.0.0.2')).toBe(0);
+    expect(throttle.retryAfter('b@example.com', '10.0.0.1')).toBe(0);
   });
 
-  it('slides the window: the failures still inside it count toward the next lock', () => {
+  it('doubles the delay with each failure past the limit, from the last failure, up to the window', () => {
     const c = clock();
-    const throttle = createLoginThrottle({ limit: 3, windowMs: WINDOW, now: c.now });
+    const throttle = throttleWith(c, { limit: 2, windowMs: 10 * 60_000 });
+    const waits = [];
+    let at = 0;
+    for (let i = 0; i < 12; i++) {
+      c.set(at);
+      throttle.fail(A, '10.0.0.1');
+      const wait = throttle.retryAfter(A, '10.0.0.1');
+      waits.push(wait);
+      at += wait * 1000;
+    }
+    expect(waits).toEqual([0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 600]);
+
+    // In whole seconds, counting down from the last failure.
+    c.set(at - 600_000 + 250_500);
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(350);
+    // Keeping to the pace allowed keeps the delay at the window.
+    c.set(at);
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(0);
+    throttle.fail(A, '10.0.0.1');
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(600);
+  });
+
+  it('answers retryAfter in whole seconds, above 0 while delayed', () => {
+    const c = clock();
+    const throttle = throttleWith(c, { delayMs: 20_000 });
     for (const at of [0, 20_000, 40_000]) {
       c.set(at);
-      throttle.fail('a@example.com');
+      throttle.fail(A, '10.0.0.1');
+    }
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(20);
+    c.set(50_500);
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(10);
+    c.set(59_999);
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(1);
+    c.set(60_000);
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(0);
+  });
+
+  it('keeps counting failures that come less than a window apart, after the delay then due', () => {
+    const c = clock();
+    const throttle = throttleWith(c);
+    for (const at of [0, 20_000, 40_000]) {
+      c.set(at);
+      throttle.fail(A, '10.0.0.1');
     }
     c.set(61_000);
-    expect(throttle.retryAfter('a@example.com')).toBe(0);
-    // Two failures (at 20 s and 40 s) are still in the window: one more locks again.
-    expect(throttle.fail('a@example.com')).toBe(true);
-    expect(throttle.retryAfter('a@example.com')).toBe(19);
-    c.set(WINDOW + 20_000);
-    expect(throttle.retryAfter('a@example.com')).toBe(0);
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(0);
+    // The fourth failure continues the run: a two-second delay, not a fresh count.
+    expect(throttle.fail(A, '10.0.0.1')).toEqual({ address: false, account: false });
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(2);
+    // A whole window after that delay ended, the run is forgotten.
+    c.set(63_000 + WINDOW);
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(0);
+    expect(throttle.fail(A, '10.0.0.1')).toEqual({ address: false, account: false });
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(0);
   });
 
   it('forgets everything after a whole quiet window', () => {
     const c = clock();
-    const throttle = createLoginThrottle({ limit: 2, windowMs: WINDOW, now: c.now });
-    throttle.fail('a@example.com');
+    const throttle = throttleWith(c, { limit: 2 });
+    throttle.fail(A, '10.0.0.1');
     c.set(WINDOW + 1);
-    expect(throttle.fail('a@example.com')).toBe(false);
-    expect(throttle.retryAfter('a@example.com')).toBe(0);
+    expect(throttle.fail(A, '10.0.0.1')).toEqual({ address: false, account: false });
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(0);
   });
 
-  it('keys each email separately, and reset clears only that email', () => {
+  it('clears only that pair on a success', () => {
     const c = clock();
-    const throttle = createLoginThrottle({ limit: 2, windowMs: WINDOW, now: c.now });
-    throttle.fail('a@example.com');
-    throttle.fail('a@example.com');
-    throttle.fail('b@example.com');
-    throttle.fail('b@example.com');
-    expect(throttle.retryAfter('a@example.com')).toBeGreaterThan(0);
-    expect(throttle.retryAfter('c@example.com')).toBe(0);
+    const throttle = throttleWith(c, { limit: 2 });
+    for (const address of ['10.0.0.1', '10.0.0.2']) {
+      throttle.fail(A, address);
+      throttle.fail(A, address);
+    }
+    throttle.fail('b@example.com', '10.0.0.1');
+    throttle.fail('b@example.com', '10.0.0.1');
 
-    throttle.reset('a@example.com');
-    expect(throttle.retryAfter('a@example.com')).toBe(0);
-    expect(throttle.retryAfter('b@example.com')).toBeGreaterThan(0);
-    expect(throttle.fail('a@example.com')).toBe(false);
-    expect(throttle.fail('a@example.com')).toBe(true);
+    throttle.succeed(A, '10.0.0.1');
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(0);
+    expect(throttle.retryAfter(A, '10.0.0.2')).toBeGreaterThan(0);
+    expect(throttle.retryAfter('b@example.com', '10.0.0.1')).toBeGreaterThan(0);
+    expect(throttle.fail(A, '10.0.0.1')).toEqual({ address: false, account: false });
+    expect(throttle.fail(A, '10.0.0.1')).toEqual({ address: true, account: false });
   });
 
-  it('locks on the first failure with a limit of 1', () => {
+  it('delays every address that never signed in once the account limit is reached, doubling too', () => {
     const c = clock();
-    const throttle = createLoginThrottle({ limit: 1, windowMs: 15 * 60_000, now: c.now });
-    expect(throttle.fail('a@example.com')).toBe(true);
-    expect(throttle.retryAfter('a@example.com')).toBe(15 * 60);
+    const throttle = throttleWith(c, { limit: 3, accountLimit: 6 });
+    throttle.succeed(A, '10.0.9.9');
+    const reached = [];
+    for (let i = 0; i < 6; i++) {
+      reached.push(throttle.fail(A, `10.0.0.${i}`));
+    }
+    expect(reached.map((r) => r.account)).toEqual([false, false, false, false, false, true]);
+    expect(throttle.retryAfter(A, '10.0.1.1')).toBe(1);
+    expect(throttle.retryAfter(A, '10.0.0.0')).toBe(1);
+    // The address that signed in before is exempt from the account delay.
+    expect(throttle.retryAfter(A, '10.0.9.9')).toBe(0);
+    // Other emails are not concerned.
+    expect(throttle.retryAfter('b@example.com', '10.0.1.1')).toBe(0);
+
+    c.set(1000);
+    throttle.fail(A, '10.0.2.1');
+    expect(throttle.retryAfter(A, '10.0.1.1')).toBe(2);
+    c.set(3000);
+    throttle.fail(A, '10.0.2.2');
+    expect(throttle.retryAfter(A, '10.0.1.1')).toBe(4);
+    expect(throttle.retryAfter(A, '10.0.9.9')).toBe(0);
+  });
+
+  it('keeps the exemption of a known address only as long as it is remembered', () => {
+    const c = clock();
+    const throttle = throttleWith(c, { limit: 100, accountLimit: 1 });
+    throttle.succeed(A, '10.0.9.9');
+    c.set(30 * 24 * 3600 * 1000 - 500);
+    throttle.fail(A, '10.0.0.1');
+    expect(throttle.retryAfter(A, '10.0.9.9')).toBe(0);
+    c.set(30 * 24 * 3600 * 1000);
+    expect(throttle.retryAfter(A, '10.0.9.9')).toBe(1);
+  });
+
+  it('stays within its bound of tracked keys, forgetting the least recently touched', () => {
+    const c = clock();
+    const throttle = createLoginThrottle({
+      limit: 1,
+      accountLimit: 1000,
+      delayMs: 1000,
+      windowMs: WINDOW,
+      maxTracked: 10,
+      now: c.now,
+    });
+    throttle.fail(A, '10.0.0.1');
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(1);
+    for (let i = 0; i < 10; i++) {
+      throttle.fail(`spray-${i}@example.com`, '10.0.0.2');
+    }
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(0);
+    expect(throttle.retryAfter('spray-9@example.com', '10.0.0.2')).toBe(1);
+  });
+
+  it('delays after the first failure with a limit of 1', () => {
+    const c = clock();
+    const throttle = throttleWith(c, { limit: 1, windowMs: 15 * 60_000 });
+    expect(throttle.fail(A, '10.0.0.1')).toEqual({ address: true, account: false });
+    expect(throttle.retryAfter(A, '10.0.0.1')).toBe(1);
   });
 });

@@ -34,7 +34,7 @@ export function createChatsService(deps: {
   messages: MessagesRepository;
   ingest: IngestRepository;
   policy: AccessPolicy;
-  supervisor: Pick<SessionSupervisor, 'isReady' | 'readyEngine' | 'runningEngine'>;
+  supervisor: Pick<SessionSupervisor, 'isReady' | 'readyEngine' | 'takesSends'>;
   sender: Pick<Sender, 'kick'>;
   idempotency: IdempotencyStore;
   audit: AuditService;
@@ -159,9 +159,9 @@ export function createChatsService(deps: {
           return replay.response;
         }
       }
-      // A session that is linking or reconnecting takes messages (they wait as pending); one that
-      // was disconnected, logged out or gave up would keep them forever, so it refuses them.
-      if (!deps.supervisor.runningEngine(sessionId)) {
+      // A session that is linking, reconnecting or being taken over takes messages (they wait as
+      // pending); one that was disconnected, logged out or gave up would keep them forever.
+      if (!(await deps.supervisor.takesSends({ companyId: actor.companyId, sessionId }))) {
         throw new ServiceUnavailableError(
           'SESSION_NOT_READY',
           `Session '${sessionId}' is not connected to WhatsApp; reconnect it first`,

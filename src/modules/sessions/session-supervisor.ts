@@ -556,6 +556,19 @@ export function createSessionSupervisor(deps: {
       return state.engine;
     },
 
+    /**
+     * Whether the session takes messages to send (they wait as `pending`): its engine runs here,
+     * linking or reconnecting; or, on a database shared with other instances, it will run again by
+     * itself (elsewhere, or here once a crashed instance's lease expires). A session an admin
+     * disconnected, that was logged out or that gave up would keep them forever.
+     */
+    async takesSends(ref: SessionRef): Promise<boolean> {
+      if (live.has(ref.sessionId)) {
+        return true;
+      }
+      return deps.leases.shared && (await deps.sessions.willResume(ref.companyId, ref.sessionId));
+    },
+
     /** The running engine, whatever its status (pairing needs one waiting for a link). */
     runningEngine(sessionId: string): WhatsAppEngine | null {
       return live.get(sessionId)?.engine ?? null;

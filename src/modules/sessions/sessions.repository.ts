@@ -12,6 +12,16 @@ export type SessionPatch = Partial<
   >
 >;
 
+/** Has credentials (resumes without a QR) or was waiting for a phone, and was not logged out. */
+const resumable = () =>
+  and(
+    or(
+      sql`exists (select 1 from ${engineCredentials} where ${engineCredentials.sessionId} = ${whatsappSessions.id})`,
+      inArray(whatsappSessions.status, ['starting', 'qr', 'connecting']),
+    ),
+    sql`${whatsappSessions.status} <> 'logged_out'`,
+  );
+
 export function createSessionsRepository(db: Db) {
   return {
     async insert(values: NewSession, tx: DbOrTx = db): Promise<SessionRow> {
@@ -71,17 +81,23 @@ export function createSessionsRepository(db: Db) {
      * resume without a QR) and those that were still waiting for a phone.
      */
     async listResumable(): Promise<SessionRow[]> {
-      const hasCredentials = sql`exists (select 1 from ${engineCredentials} where ${engineCredentials.sessionId} = ${whatsappSessions.id})`;
-      return db
-        .select()
+      return db.select().from(whatsappSessions).where(resumable()).orderBy(asc(whatsappSessions.id));
+    },
+
+    /** Whether the session will run again by itself: resumable, and it has not given up. */
+    async willResume(companyId: string, sessionId: string): Promise<boolean> {
+      const rows = await db
+        .select({ id: whatsappSessions.id })
         .from(whatsappSessions)
         .where(
           and(
-            or(hasCredentials, inArray(whatsappSessions.status, ['starting', 'qr', 'connecting'])),
-            sql`${whatsappSessions.status} <> 'logged_out'`,
+            eq(whatsappSessions.companyId, companyId),
+            eq(whatsappSessions.id, sessionId),
+            resumable(),
+            sql`${whatsappSessions.status} <> 'failed'`,
           ),
-        )
-        .orderBy(asc(whatsappSessions.id));
+        );
+      return rows.length > 0;
     },
   };
 }
