@@ -21,8 +21,8 @@ const MAX_DELAY_MS = 5_000;
 
 /**
  * Applies migrations, waiting for a database that cannot be reached yet (still starting, a
- * network not up): tried again with growing pauses until `timeoutMs` has passed (0: once), each
- * miss logged as one warning line. Any other failure (wrong password, no such database, a broken
+ * network not up): tried again with growing pauses until `timeoutMs` has passed, the last attempt
+ * at the deadline (0: once), each miss logged as one warning line. Any other failure (wrong password, no such database, a broken
  * migration) is thrown at once: waiting would not fix it.
  */
 export async function migrateWhenReachable(
@@ -44,17 +44,20 @@ export async function migrateWhenReachable(
       }
       const waited = Date.now() - started;
       const reason = describe(err);
-      if (waited + delay > options.timeoutMs) {
+      const remaining = options.timeoutMs - waited;
+      if (remaining <= 0) {
         throw new DatabaseUnreachableError(
           `the database at ${options.where} is unreachable (${reason}); gave up after ${Math.round(waited / 1000)}s ` +
             `(DATABASE_STARTUP_TIMEOUT=${Math.round(options.timeoutMs / 1000)}s)`,
         );
       }
+      // The last attempt falls on the deadline: the whole timeout is used, and no more.
+      const pause = Math.min(delay, remaining);
       options.log.warn(
-        { attempt, reason, retryInMs: delay, waitedMs: waited, where: options.where },
+        { attempt, reason, retryInMs: pause, waitedMs: waited, where: options.where },
         'database unreachable; retrying',
       );
-      await sleep(delay);
+      await sleep(pause);
       delay = Math.min(MAX_DELAY_MS, delay * 2);
     }
   }
