@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+
 import type { Logger } from 'pino';
 
 import type { EngineFactory } from './engine.js';
@@ -16,11 +18,14 @@ export interface EngineSetup {
 export async function createEngine(
   config: { engine: 'baileys' | 'simulator'; simulator: { qrRotateMs: number }; webSocketUrl: string | null },
   logger: Logger,
+  /** DATA_DIR: the simulator keeps what its network received under `simulator/`. */
+  dataDir: string,
 ): Promise<EngineSetup> {
   if (config.engine === 'simulator') {
     const network = createSimulatorNetwork({
       qrRotateMs: config.simulator.qrRotateMs,
       redeliverOnReconnect: 3,
+      recordDir: join(dataDir, 'simulator'),
     });
     return { factory: network.engineFactory, simulator: network };
   }

@@ -2490,7 +2490,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Every message the simulated network received from this session, in order */
+    /** Every message the simulated network received from this session, in order, once per id (kept across restarts) */
     get: {
       parameters: {
         query?: never;
@@ -2517,6 +2517,8 @@ export interface paths {
                 text: string;
                 quotedWaMessageId: string | null;
                 at: string;
+                /** @description how many times the network received this id: 1, or more when it was sent again */
+                deliveries: number;
               }[];
             };
           };

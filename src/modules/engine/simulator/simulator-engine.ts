@@ -1,4 +1,6 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
 import QRCode from 'qrcode';
@@ -30,6 +32,12 @@ export interface SimulatorOptions {
   qrRotateMs: number;
   /** How many already-delivered messages are delivered again after a reconnect. */
   redeliverOnReconnect: number;
+  /**
+   * Where the network keeps what it received, one file per session, so that the record outlives
+   * the process (a restarted process knows which message ids the network already has). In
+   * memory only when null.
+   */
+  recordDir: string | null;
 }
 
 export interface Faults {
@@ -47,6 +55,12 @@ export interface OutgoingRecord {
   text: string;
   quotedWaMessageId: string | null;
   at: string;
+}
+
+/** A message the network received, with how many times it received that id. */
+export interface OutgoingView extends OutgoingRecord {
+  /** 1 for a message sent once; more when the same id was sent again (one message on the phone). */
+  deliveries: number;
 }
 
 export interface IncomingInput {
@@ -84,8 +98,10 @@ interface SimEngine extends WhatsAppEngine {
 interface Phone {
   engine: SimEngine | null;
   faults: Faults;
+  /** Distinct messages the network received, first receipt of each id, in order. */
   outgoing: OutgoingRecord[];
-  outgoingIds: Set<string>;
+  /** How many times the network received each id. */
+  deliveries: Map<string, number>;
   receipts: { chatWaId: string; waMessageIds: string[]; at: string }[];
   /** Delivered incoming messages, newest last (bounded): what a reconnect may deliver again. */
   delivered: EngineMessage[];
@@ -108,8 +124,82 @@ const MEDIA_SAMPLES: Partial<Record<MessageType, EngineMessage['media']>> = {
   contact: { vcard: 'BEGIN:VCARD\nVERSION:3.0\nFN:Ivan Petrov\nTEL;type=CELL:+79990001122\nEND:VCARD' },
 };
 
+/**
+ * What the network received, as a file of one JSON line per receipt: appended synchronously
+ * before the send is acknowledged, so a process killed right after cannot lose it.
+ */
+function createOutgoingRecord(dir: string | null) {
+  const fileOf = (sessionId: string) => {
+    // Session ids are UUIDs; anything else still maps to one safe file name.
+    const name = /^[\w-]{1,128}$/.test(sessionId)
+      ? sessionId
+      : createHash('sha256').update(sessionId).digest('hex');
+    return join(dir!, `${name}.jsonl`);
+  };
+  let dirMade = false;
+  return {
+    load(sessionId: string): OutgoingRecord[] {
+      if (!dir) {
+        return [];
+      }
+      let text: string;
+      try {
+        text = readFileSync(fileOf(sessionId), 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          return [];
+        }
+        throw err;
+      }
+      if (text !== '' && !text.endsWith('\n')) {
+        // End the cut line, so that the next receipt starts a line of its own.
+        appendFileSync(fileOf(sessionId), '\n');
+      }
+      const records: OutgoingRecord[] = [];
+      for (const line of text.split('\n')) {
+        if (line.trim() === '') {
+          continue;
+        }
+        try {
+          records.push(JSON.parse(line) as OutgoingRecord);
+        } catch {
+          // A line cut short by a crash mid-write: the send it belonged to was never acknowledged.
+        }
+      }
+      return records;
+    },
+    append(sessionId: string, record: OutgoingRecord) {
+      if (!dir) {
+        return;
+      }
+      if (!dirMade) {
+        mkdirSync(dir, { recursive: true });
+        dirMade = true;
+      }
+      appendFileSync(fileOf(sessionId), `${JSON.stringify(record)}\n`);
+    },
+    remove(sessionId: string) {
+      if (dir) {
+        rmSync(fileOf(sessionId), { force: true });
+      }
+    },
+  };
+}
+
+type OutgoingStore = ReturnType<typeof createOutgoingRecord>;
+
+function receive(p: Phone, record: OutgoingRecord) {
+  const seen = p.deliveries.get(record.waMessageId) ?? 0;
+  p.deliveries.set(record.waMessageId, seen + 1);
+  // The network knows each message id once: a retried send is not a second message.
+  if (seen === 0) {
+    p.outgoing.push(record);
+  }
+}
+
 export function createSimulatorNetwork(options: SimulatorOptions) {
   const phones = new Map<string, Phone>();
+  const record = createOutgoingRecord(options.recordDir);
 
   const phone = (sessionId: string): Phone => {
     let p = phones.get(sessionId);
@@ -118,11 +208,14 @@ export function createSimulatorNetwork(options: SimulatorOptions) {
         engine: null,
         faults: { offline: false, sendFailRate: 0, sendLatencyMs: 0 },
         outgoing: [],
-        outgoingIds: new Set(),
+        deliveries: new Map(),
         receipts: [],
         delivered: [],
         backlog: [],
       };
+      for (const received of record.load(sessionId)) {
+        receive(p, received);
+      }
       phones.set(sessionId, p);
     }
     return p;
@@ -139,7 +232,7 @@ export function createSimulatorNetwork(options: SimulatorOptions) {
 
   const engineFactory: EngineFactory = (context) => {
     const p = phone(context.sessionId);
-    const engine = createSimulatorEngine(context, p, options);
+    const engine = createSimulatorEngine(context, p, options, record);
     p.engine = engine;
     return engine;
   };
@@ -220,8 +313,10 @@ export function createSimulatorNetwork(options: SimulatorOptions) {
       );
     },
 
-    outgoing(sessionId: string): OutgoingRecord[] {
-      return [...phone(sessionId).outgoing];
+    /** Distinct messages the network received, in order, each with how often its id arrived. */
+    outgoing(sessionId: string): OutgoingView[] {
+      const p = phone(sessionId);
+      return p.outgoing.map((o) => ({ ...o, deliveries: p.deliveries.get(o.waMessageId) ?? 1 }));
     },
 
     receipts(sessionId: string) {
@@ -292,16 +387,22 @@ export function createSimulatorNetwork(options: SimulatorOptions) {
       return { chats: input.chats, messages: total };
     },
 
-    /** Forgets a deleted session's phone. */
+    /** Forgets a deleted session's phone, and what its network received. */
     forget(sessionId: string) {
       phones.delete(sessionId);
+      record.remove(sessionId);
     },
   };
 }
 
 export type SimulatorNetwork = ReturnType<typeof createSimulatorNetwork>;
 
-function createSimulatorEngine(context: EngineContext, phone: Phone, options: SimulatorOptions): SimEngine {
+function createSimulatorEngine(
+  context: EngineContext,
+  phone: Phone,
+  options: SimulatorOptions,
+  record: OutgoingStore,
+): SimEngine {
   let state: State = 'idle';
   let qrTimer: NodeJS.Timeout | undefined;
   let linkedBefore = false;
@@ -415,17 +516,16 @@ function createSimulatorEngine(context: EngineContext, phone: Phone, options: Si
       if (phone.faults.sendFailRate > 0 && Math.random() < phone.faults.sendFailRate) {
         throw new EngineError('simulated send failure', true);
       }
-      // The network knows each message id once: a retried send is not a second message.
-      if (!phone.outgoingIds.has(input.waMessageId)) {
-        phone.outgoingIds.add(input.waMessageId);
-        phone.outgoing.push({
-          waMessageId: input.waMessageId,
-          to: input.to,
-          text: input.text,
-          quotedWaMessageId: input.quoted?.waMessageId ?? null,
-          at: new Date().toISOString(),
-        });
-      }
+      const received: OutgoingRecord = {
+        waMessageId: input.waMessageId,
+        to: input.to,
+        text: input.text,
+        quotedWaMessageId: input.quoted?.waMessageId ?? null,
+        at: new Date().toISOString(),
+      };
+      // On disk before the send is acknowledged: the network has it even if the process dies now.
+      record.append(context.sessionId, received);
+      receive(phone, received);
       return { timestamp: new Date() };
     },
 

@@ -76,6 +76,9 @@ const Outgoing = z.object({
   text: z.string(),
   quotedWaMessageId: z.string().nullable(),
   at: z.string(),
+  deliveries: z.number().int().meta({
+    description: 'how many times the network received this id: 1, or more when it was sent again',
+  }),
 });
 
 /**
@@ -219,7 +222,8 @@ export function simulatorRoutes(
       preHandler: adminOnly,
       schema: {
         tags,
-        summary: 'Every message the simulated network received from this session, in order',
+        summary:
+          'Every message the simulated network received from this session, in order, once per id (kept across restarts)',
         params: SessionParams,
         response: { 200: envelope(z.array(Outgoing)), ...errors(400, 401, 403, 404) },
       },

@@ -1,7 +1,11 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { call, givenCompany, givenManager, givenSession } from '../../../../test/support/factories.js';
 import { createTestApp, type TestApp } from '../../../../test/support/test-app.js';
+import { waitFor } from '../../../../test/support/wait.js';
 
 let app: TestApp;
 
@@ -75,5 +79,36 @@ describe('simulator control routes', () => {
       });
       expect([c.url, res.status]).toEqual([c.url, 404]);
     }
+  });
+
+  it('list what the network received with its deliveries, kept in DATA_DIR until the session is deleted', async () => {
+    const company = await givenCompany(app);
+    const session = await givenSession(app, company);
+    const sent = await call(app, 'POST', `/api/whatsapp/sessions/${session.id}/chats/79991234567/send`, {
+      token: company.token,
+      body: { message: 'kept on disk' },
+    });
+    expect(sent.status).toBe(201);
+    const outgoing = await waitFor('the send to reach the network', async () => {
+      const res = await call(app, 'GET', `/api/simulator/sessions/${session.id}/outgoing`, {
+        token: company.token,
+      });
+      return res.body.data.length > 0 ? res.body.data : null;
+    });
+    expect(outgoing).toEqual([
+      expect.objectContaining({
+        waMessageId: sent.body.data.message.waMessageId,
+        text: 'kept on disk',
+        deliveries: 1,
+      }),
+    ]);
+    const file = join(app.config.dataDir, 'simulator', `${session.id}.jsonl`);
+    expect(existsSync(file)).toBe(true);
+
+    const deleted = await call(app, 'DELETE', `/api/whatsapp/sessions/${session.id}`, {
+      token: company.token,
+    });
+    expect(deleted.status).toBe(200);
+    await waitFor('the record to be deleted', () => (existsSync(file) ? null : true));
   });
 });
