@@ -17,7 +17,7 @@ interface StartupLog {
 }
 
 const FIRST_DELAY_MS = 500;
-const MAX_DELAY_MS = 5_000;
+const MAX_DELAY_MS = 2_000;
 
 /**
  * Applies migrations, waiting for a database that cannot be reached yet (still starting, a

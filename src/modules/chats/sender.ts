@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 
 import type { Db } from '../../db/client.js';
+import { isTransientDbError } from '../../db/errors.js';
 import type { EventBus } from '../../events/event-bus.js';
 import { EngineError } from '../engine/engine.js';
 import type { SessionRef, SessionSupervisor } from '../sessions/session-supervisor.js';
@@ -314,7 +315,9 @@ export function createSender(deps: {
     worker.timer = undefined;
     void run(worker)
       .catch((err: unknown) => {
-        deps.log.error({ err, sessionId: ref.sessionId }, 'sender failed; retrying shortly');
+        // The database going away for a moment is expected; anything else is a fault to look at.
+        const level = isTransientDbError(err) ? 'warn' : 'error';
+        deps.log[level]({ err, sessionId: ref.sessionId }, 'sender failed; retrying shortly');
         wakeAfter(worker, deps.policy.retryDelayMs);
       })
       .finally(() => {
