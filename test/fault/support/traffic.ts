@@ -59,6 +59,31 @@ const describe = (o: Outcome) =>
   o.failure ??
   `${o.status} ${(o.body as { error?: { code?: string } } | undefined)?.error?.code ?? ''}`.trim();
 
+/**
+ * Makes the same request again, as a client should, until it is answered 2xx, is refused for good
+ * or `until` passes; records the attempts on the entry. Returns the accepting answer, or null.
+ */
+async function untilAccepted(
+  entry: { attempts: number; acceptedAt: number | null; last: string },
+  until: () => number,
+  request: () => Promise<Outcome>,
+): Promise<Outcome | null> {
+  while (Date.now() < until()) {
+    entry.attempts += 1;
+    const o = await request();
+    if (is2xx(o)) {
+      entry.acceptedAt = o.at;
+      return o;
+    }
+    entry.last = describe(o);
+    if (!retryable(o)) {
+      return null;
+    }
+    await sleep(backoffMs(o));
+  }
+  return null;
+}
+
 let counter = 0;
 const nextId = () => (++counter).toString(36).toUpperCase().padStart(5, '0');
 
@@ -80,21 +105,11 @@ export async function deliverIncoming(
   };
   ledger.incoming.set(entry.text, entry);
   ledger.chats.add(from);
-  while (Date.now() < until()) {
-    entry.attempts += 1;
-    const o = await call(t.client, 'POST', `/api/simulator/sessions/${t.sessionId}/incoming`, {
+  await untilAccepted(entry, until, () =>
+    call(t.client, 'POST', `/api/simulator/sessions/${t.sessionId}/incoming`, {
       body: { from, pushName: 'Fault Contact', text: entry.text, waMessageId: entry.waMessageId },
-    });
-    if (is2xx(o)) {
-      entry.acceptedAt = o.at;
-      break;
-    }
-    entry.last = describe(o);
-    if (!retryable(o)) {
-      break;
-    }
-    await sleep(backoffMs(o));
-  }
+    }),
+  );
   return entry;
 }
 
@@ -118,24 +133,14 @@ export async function sendWithKey(
   };
   ledger.sends.set(entry.key, entry);
   ledger.chats.add(to);
-  while (Date.now() < until()) {
-    entry.attempts += 1;
-    const o = await call(t.client, 'POST', `/api/whatsapp/sessions/${t.sessionId}/chats/${to}/send`, {
+  const accepted = await untilAccepted(entry, until, () =>
+    call(t.client, 'POST', `/api/whatsapp/sessions/${t.sessionId}/chats/${to}/send`, {
       body: { message: entry.text },
       headers: { 'idempotency-key': entry.key },
-    });
-    if (is2xx(o)) {
-      entry.acceptedAt = o.at;
-      entry.messageId = o.body?.data?.message?.id ?? null;
-      entry.waMessageId = o.body?.data?.message?.waMessageId ?? null;
-      break;
-    }
-    entry.last = describe(o);
-    if (!retryable(o)) {
-      break;
-    }
-    await sleep(backoffMs(o));
-  }
+    }),
+  );
+  entry.messageId = accepted?.body?.data?.message?.id ?? null;
+  entry.waMessageId = accepted?.body?.data?.message?.waMessageId ?? null;
   return entry;
 }
 
