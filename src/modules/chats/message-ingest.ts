@@ -10,6 +10,7 @@ import { parseWaAddress } from './chat-id.js';
 import type { ChatIdentity } from './chats.repository.js';
 import { type ChatRow, chats } from './chats.table.js';
 import type { IncomingRow, IngestRepository } from './ingest.repository.js';
+import { emitMessageStatus } from './message-events.js';
 import type { MessagesRepository, NewMessage } from './messages.repository.js';
 import { messages } from './messages.table.js';
 import { toChatDto, toMessageDto } from './presenters.js';
@@ -160,13 +161,7 @@ export function createMessageIngest(deps: {
     async statuses(ref, updates) {
       const changed = await deps.messages.applyStatuses(ref.sessionId, updates);
       for (const row of changed) {
-        deps.events.emit('message.status', {
-          ...ref,
-          chatId: row.chatId,
-          messageId: row.id,
-          waMessageId: row.waMessageId,
-          status: row.status,
-        });
+        emitMessageStatus(deps.events, row);
       }
     },
 

@@ -6,6 +6,7 @@ import type { EventBus } from '../../events/event-bus.js';
 import { EngineError } from '../engine/engine.js';
 import type { SessionRef, SessionSupervisor } from '../sessions/session-supervisor.js';
 import { chats } from './chats.table.js';
+import { emitMessageStatus } from './message-events.js';
 import type { MessagesRepository } from './messages.repository.js';
 import { type MessageRow, messages } from './messages.table.js';
 import { toMessageDto } from './presenters.js';
@@ -135,13 +136,7 @@ export function createSender(deps: {
     if (row.status === 'sent') {
       deps.events.emit('message.sent', { ...ref, chatId: row.chatId, message: toMessageDto(row) });
     }
-    deps.events.emit('message.status', {
-      ...ref,
-      chatId: row.chatId,
-      messageId: row.id,
-      waMessageId: row.waMessageId,
-      status: row.status,
-    });
+    emitMessageStatus(deps.events, row);
   };
 
   /** Sends one message to `to` (its chat); returns false when the worker should stop for now. */
