@@ -127,7 +127,7 @@ export function createChatsService(deps: {
             ref,
             [{ waChatId: chat.waChatId, isGroup: chat.isGroup }],
             [pendingRow(chat, input.message, actor.userId, quoted)],
-            { live: false, returnRows: true },
+            { countUnread: false, returnRows: true },
             tx,
           );
           const row = stored.inserted[0]!;
