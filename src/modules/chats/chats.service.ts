@@ -44,8 +44,7 @@ function pendingRow(
 
 type Sent = { message: MessageDto };
 
-/** Chats and messages of a session, for the actors the policy lets in. */
-export function createChatsService(deps: {
+interface ChatsServiceDeps {
   db: Db;
   chats: ChatsRepository;
   messages: MessagesRepository;
@@ -57,8 +56,18 @@ export function createChatsService(deps: {
   audit: AuditService;
   events: EventBus;
   log: FastifyBaseLogger;
-}) {
+}
+
+/** Chats and messages of a session, for the actors the policy lets in. */
+export function createChatsService(deps: ChatsServiceDeps) {
   const lookup = createChatLookup(deps);
+
+  /** Tells the session's readers how the chat is now; returns what they were told. */
+  const announce = (companyId: string, sessionId: string, chat: ChatRow) => {
+    const dto = toChatDto(chat);
+    deps.events.emit('chat.updated', { companyId, sessionId, chat: dto });
+    return dto;
+  };
 
   return {
     /** Newest activity first; `archived` picks archived or active chats; `search` matches name or number. */
@@ -148,7 +157,7 @@ export function createChatsService(deps: {
         });
         deps.log.debug({ sessionId, messageId: result.message.id, body: input.message }, 'message accepted');
         if (updatedChat) {
-          deps.events.emit('chat.updated', { ...ref, chat: toChatDto(updatedChat) });
+          announce(actor.companyId, sessionId, updatedChat);
         }
         deps.sender.kick(ref);
         return result;
@@ -172,9 +181,7 @@ export function createChatsService(deps: {
           deps.log[level]({ err, sessionId, chatId: chat.id }, 'read receipts not sent');
         }
       }
-      const dto = toChatDto(updated ?? chat);
-      deps.events.emit('chat.updated', { companyId: actor.companyId, sessionId, chat: dto });
-      return dto;
+      return announce(actor.companyId, sessionId, updated ?? chat);
     },
 
     /** Archive or pin. */
@@ -190,9 +197,7 @@ export function createChatsService(deps: {
         ...(patch.archived !== undefined ? { archived: patch.archived } : {}),
         ...(patch.pinned !== undefined ? { pinned: patch.pinned } : {}),
       });
-      const dto = toChatDto(updated ?? chat);
-      deps.events.emit('chat.updated', { companyId: actor.companyId, sessionId, chat: dto });
-      return dto;
+      return announce(actor.companyId, sessionId, updated ?? chat);
     },
   };
 }

@@ -144,6 +144,53 @@ async function chatBy(tx: Tx, scope: IngestScope, where: { waChatId: string } | 
   return row;
 }
 
+/**
+ * Two chats of one person become one: `from`'s messages move into `into`, `from` is removed, and
+ * `into` takes the hidden id, the sum of the unread counts and, if `from` had the newer message,
+ * its preview.
+ */
+async function mergeChats(
+  tx: Tx,
+  scope: IngestScope,
+  { into, from }: { into: ChatRow; from: ChatRow },
+  lid: string,
+): Promise<ChatRow | null> {
+  const inSession = and(eq(chats.companyId, scope.companyId), eq(chats.sessionId, scope.sessionId));
+  await tx
+    .update(messages)
+    .set({ chatId: into.id })
+    .where(
+      and(
+        eq(messages.companyId, scope.companyId),
+        eq(messages.sessionId, scope.sessionId),
+        eq(messages.chatId, from.id),
+      ),
+    );
+  await tx.delete(chats).where(and(inSession, eq(chats.id, from.id)));
+  const fromIsNewer = (from.lastMessageAt?.getTime() ?? 0) > (into.lastMessageAt?.getTime() ?? 0);
+  const [row] = await tx
+    .update(chats)
+    .set({
+      lid,
+      name: into.name ?? from.name,
+      unreadCount: into.unreadCount + from.unreadCount,
+      ...(fromIsNewer
+        ? {
+            lastMessageId: from.lastMessageId,
+            lastMessageBody: from.lastMessageBody,
+            lastMessageType: from.lastMessageType,
+            lastMessageFromMe: from.lastMessageFromMe,
+            lastMessageAt: from.lastMessageAt,
+            lastActivityAt: from.lastActivityAt,
+          }
+        : {}),
+      updatedAt: new Date(),
+    })
+    .where(and(inSession, eq(chats.id, into.id)))
+    .returning();
+  return row ?? null;
+}
+
 export function createIngestRepository(db: DbOrTx) {
   return {
     /**
@@ -252,39 +299,7 @@ export function createIngestRepository(db: DbOrTx) {
           .returning();
         return row ?? null;
       }
-      await tx
-        .update(messages)
-        .set({ chatId: byPhone.id })
-        .where(
-          and(
-            eq(messages.companyId, scope.companyId),
-            eq(messages.sessionId, scope.sessionId),
-            eq(messages.chatId, byLid.id),
-          ),
-        );
-      await tx.delete(chats).where(and(inSession, eq(chats.id, byLid.id)));
-      const lidIsNewer = (byLid.lastMessageAt?.getTime() ?? 0) > (byPhone.lastMessageAt?.getTime() ?? 0);
-      const [row] = await tx
-        .update(chats)
-        .set({
-          lid,
-          name: byPhone.name ?? byLid.name,
-          unreadCount: byPhone.unreadCount + byLid.unreadCount,
-          ...(lidIsNewer
-            ? {
-                lastMessageId: byLid.lastMessageId,
-                lastMessageBody: byLid.lastMessageBody,
-                lastMessageType: byLid.lastMessageType,
-                lastMessageFromMe: byLid.lastMessageFromMe,
-                lastMessageAt: byLid.lastMessageAt,
-                lastActivityAt: byLid.lastActivityAt,
-              }
-            : {}),
-          updatedAt: new Date(),
-        })
-        .where(and(inSession, eq(chats.id, byPhone.id)))
-        .returning();
-      return row ?? null;
+      return mergeChats(tx, scope, { into: byPhone, from: byLid }, lid);
     },
 
     /** An edited or deleted message that is its chat's last one changes the chat's preview. */
