@@ -1,5 +1,4 @@
 import type { FastifyBaseLogger } from 'fastify';
-import QRCode from 'qrcode';
 
 import { isTransientDbError } from '../../db/errors.js';
 import type { EventBus } from '../../events/event-bus.js';
@@ -12,7 +11,7 @@ import type {
   MessageChange,
   WhatsAppEngine,
 } from '../engine/engine.js';
-import type { QrView } from './presenters.js';
+import { type QrView, renderQr } from './presenters.js';
 import type { SessionLeases } from './session-leases.js';
 import { type SessionEvent, type SessionStatus, transition } from './session-status.js';
 import type { SessionPatch, SessionsRepository } from './sessions.repository.js';
@@ -175,7 +174,7 @@ export function createSessionSupervisor(deps: {
         if (state.status !== 'qr' && !transition(state.status, 'qr')) {
           return; // a late QR after the phone linked
         }
-        const qrCode = await QRCode.toDataURL(event.qr, { margin: 1, width: 320 });
+        const qrCode = await renderQr(event.qr);
         if (!isCurrent(state)) {
           return;
         }
