@@ -5,7 +5,12 @@ import type { Database } from '../db/client.js';
 import { companies } from '../modules/companies/companies.table.js';
 import { users } from '../modules/companies/users.table.js';
 import { BadRequestError, UnprocessableError } from './errors.js';
-import { createIdempotencyStore, fingerprint, parseIdempotencyKey } from './idempotency.js';
+import {
+  createIdempotencyStore,
+  fingerprint,
+  parseIdempotencyKey,
+  type RememberResponse,
+} from './idempotency.js';
 import { idempotencyKeys } from './idempotency.table.js';
 
 let database: Database;
@@ -66,5 +71,27 @@ describe('idempotency keys', () => {
     await store.purge(new Date(Date.now() - 24 * 3600 * 1000));
     expect(await store.replay(user.id, 'old', print)).toBeNull();
     expect(await store.replay(user.id, 'k1', print)).not.toBeNull();
+  });
+
+  it('runs an operation once per key: a retry gets the recorded answer, without a key it just runs', async () => {
+    const user = await givenUser();
+    const actor = { userId: user.id, companyId: user.companyId };
+    const store = createIdempotencyStore(database.db);
+    const print = fingerprint('send', { message: 'once' });
+    let runs = 0;
+    const operation = () =>
+      store.once(actor, 'k-once', print, async (remember: RememberResponse<{ run: number }>) => {
+        runs += 1;
+        const response = { run: runs };
+        await remember(response, database.db);
+        return response;
+      });
+    expect(await operation()).toEqual({ run: 1 });
+    expect(await operation()).toEqual({ run: 1 });
+    expect(runs).toBe(1);
+    expect(await store.once(actor, null, print, () => Promise.resolve('no key'))).toBe('no key');
+    await expect(
+      store.once(actor, 'k-once', fingerprint('send', { message: 'other' }), () => Promise.resolve(null)),
+    ).rejects.toThrow(UnprocessableError);
   });
 });

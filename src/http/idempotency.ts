@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { and, eq, lt, sql } from 'drizzle-orm';
 
 import type { Db, DbOrTx } from '../db/client.js';
+import { isUniqueViolation } from '../db/errors.js';
+import type { Actor } from '../shared/actor.js';
 import { BadRequestError, UnprocessableError } from './errors.js';
 import { idempotencyKeys } from './idempotency.table.js';
 
@@ -35,6 +37,12 @@ export interface StoredResponse<T> {
 }
 
 /**
+ * Writes the key's record with the response, in the transaction `tx` of the effect it describes;
+ * a no-op for a request without a key.
+ */
+export type RememberResponse<T> = (response: T, tx: DbOrTx, statusCode?: number) => Promise<void>;
+
+/**
  * Records the first response to each (user, key). The record is written in the transaction of the
  * effect, so either both exist or neither; a retry finds the record and gets the same response.
  */
@@ -51,39 +59,88 @@ export function createIdempotencyStore(db: Db) {
     )
     .prepare('idempotency_find');
 
+  /** The stored response for this key, or null; 422 if the key was used for another request. */
+  const replay = async <T>(userId: string, key: string, print: string): Promise<StoredResponse<T> | null> => {
+    const [row] = await findRecord.execute({ userId, key });
+    if (!row) {
+      return null;
+    }
+    if (row.fingerprint !== print) {
+      throw new UnprocessableError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'This Idempotency-Key was already used for a different request',
+      );
+    }
+    return { statusCode: row.statusCode, response: row.response as T };
+  };
+
+  const save = async (
+    entry: {
+      userId: string;
+      companyId: string;
+      key: string;
+      fingerprint: string;
+      statusCode: number;
+      response: unknown;
+    },
+    tx: DbOrTx = db,
+  ): Promise<void> => {
+    await tx.insert(idempotencyKeys).values(entry);
+  };
+
   return {
-    /** The stored response for this key, or null; 422 if the key was used for another request. */
-    async replay<T>(userId: string, key: string, print: string): Promise<StoredResponse<T> | null> {
-      const [row] = await findRecord.execute({ userId, key });
-      if (!row) {
-        return null;
+    replay,
+    save,
+
+    /**
+     * Runs an operation at most once per (actor, key): a request whose key has a record gets the
+     * recorded response back without running `fn`. `fn` writes the record through `remember`, in
+     * the transaction of its effect; when a concurrent request with the same key committed first,
+     * that write fails on the key and the first response is returned instead. Without a key, `fn`
+     * simply runs.
+     */
+    async once<T>(
+      actor: Pick<Actor, 'userId' | 'companyId'>,
+      key: string | null,
+      print: string,
+      fn: (remember: RememberResponse<T>) => Promise<T>,
+    ): Promise<T> {
+      if (!key) {
+        return fn(() => Promise.resolve());
       }
-      if (row.fingerprint !== print) {
-        throw new UnprocessableError(
-          'IDEMPOTENCY_KEY_REUSED',
-          'This Idempotency-Key was already used for a different request',
+      const first = await replay<T>(actor.userId, key, print);
+      if (first) {
+        return first.response;
+      }
+      try {
+        return await fn((response, tx, statusCode = 201) =>
+          save(
+            {
+              userId: actor.userId,
+              companyId: actor.companyId,
+              key,
+              fingerprint: print,
+              statusCode,
+              response,
+            },
+            tx,
+          ),
         );
+      } catch (err) {
+        // A concurrent request with the same key committed first: answer as it did.
+        if (isUniqueViolation(err)) {
+          const concurrent = await replay<T>(actor.userId, key, print);
+          if (concurrent) {
+            return concurrent.response;
+          }
+        }
+        throw err;
       }
-      return { statusCode: row.statusCode, response: row.response as T };
     },
 
     /** Forgets records older than `before`: a retry comes within minutes, not days. */
     async purge(before: Date): Promise<void> {
       await db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before));
-    },
-
-    async save(
-      entry: {
-        userId: string;
-        companyId: string;
-        key: string;
-        fingerprint: string;
-        statusCode: number;
-        response: unknown;
-      },
-      tx: DbOrTx = db,
-    ): Promise<void> {
-      await tx.insert(idempotencyKeys).values(entry);
     },
   };
 }

@@ -31,6 +31,7 @@ import { createIngestRepository } from './chats/ingest.repository.js';
 import { createMediaService } from './chats/media.service.js';
 import { createMessageIngest } from './chats/message-ingest.js';
 import { createMessagesRepository } from './chats/messages.repository.js';
+import { createSendQueueRepository } from './chats/send-queue.repository.js';
 import { createSender } from './chats/sender.js';
 import { managersRoutes } from './companies/managers.routes.js';
 import { createManagersService } from './companies/managers.service.js';
@@ -117,7 +118,13 @@ export async function createModules({ config, database, events, log, version }: 
   });
   const chatsRepo = createChatsRepository(db);
   const ingestRepo = createIngestRepository(db);
-  const sender = createSender({ db, messages: messagesRepo, supervisor, events, log, policy: wa.sending });
+  const sender = createSender({
+    queue: createSendQueueRepository(db),
+    supervisor,
+    events,
+    log,
+    policy: wa.sending,
+  });
   supervisor.setHandlers({
     ...createMessageIngest({ db, ingest: ingestRepo, messages: messagesRepo, events, log }),
     ready: (ref) => sender.kick(ref),

@@ -34,7 +34,10 @@ describe('ingest statement', () => {
     ...extra,
   });
   const store = (rows: IncomingRow[]) =>
-    createIngestRepository(database.db).store(scope(), [identity], rows, { live: true, returnRows: true });
+    createIngestRepository(database.db).store(scope(), [identity], rows, {
+      countUnread: true,
+      returnRows: true,
+    });
 
   it('returns each inserted row, and its chat, exactly as a Drizzle select reads them back', async () => {
     const { inserted, chats: touched } = await store([

@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { and, eq, inArray, or, sql } from 'drizzle-orm';
 
-import type { DbOrTx } from '../../db/client.js';
+import type { DbOrTx, Tx } from '../../db/client.js';
 import { prepareSql } from '../../db/prepared.js';
 import { rowsOf } from '../../db/rows.js';
 import { newId } from '../../shared/ids.js';
@@ -14,6 +14,12 @@ export const NOT_CONVERSATION = ['reaction', 'system'] as const;
 
 /** A message to store, addressed to its chat by the chat's WhatsApp id (one of the batch's identities). */
 export type IncomingRow = Omit<NewMessage, 'chatId' | 'sessionId' | 'companyId'> & { chatKey: string };
+
+/** The session whose chats and messages are written. */
+export interface IngestScope {
+  companyId: string;
+  sessionId: string;
+}
 
 const p = (name: string) => sql.placeholder(name);
 
@@ -31,7 +37,7 @@ const newerOr = (column: string) =>
  * 1. `ident`: each chat of the batch, with its id if it exists (or a new id);
  * 2. `m`: the messages, skipping those already stored (same session and WhatsApp id);
  * 3. `latest`, `unread`: per chat, the newest new conversational message and how many new incoming
- *    ones are unread (live only);
+ *    ones are unread (only when `countUnread`: live messages, not history);
  * 4. `c`: the chats upserted with those: a name we lacked is filled in, the last message only moves
  *    forward, unread adds up and unarchives.
  *
@@ -78,7 +84,7 @@ const ingestStatement = prepareSql(
   unread as (
     select chat_id, count(*)::int as n
     from m
-    where ${p('live')}::boolean and not from_me and type <> all(${p('notConversation')}::text[])
+    where ${p('countUnread')}::boolean and not from_me and type <> all(${p('notConversation')}::text[])
     group by chat_id
   ),
   c as (
@@ -121,18 +127,83 @@ function jsonRows(value: unknown): Record<string, unknown>[] {
   return (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>[];
 }
 
+/** The chat with this WhatsApp id (`waChatId`) or hidden id (`lid`) in the session, if any. */
+async function chatBy(tx: Tx, scope: IngestScope, where: { waChatId: string } | { lid: string }) {
+  const inSession = and(eq(chats.companyId, scope.companyId), eq(chats.sessionId, scope.sessionId));
+  const [row] = await tx
+    .select()
+    .from(chats)
+    .where(
+      and(
+        inSession,
+        'lid' in where
+          ? or(eq(chats.waChatId, where.lid), eq(chats.lid, where.lid))
+          : eq(chats.waChatId, where.waChatId),
+      ),
+    );
+  return row;
+}
+
+/**
+ * Two chats of one person become one: `from`'s messages move into `into`, `from` is removed, and
+ * `into` takes the hidden id, the sum of the unread counts and, if `from` had the newer message,
+ * its preview.
+ */
+async function mergeChats(
+  tx: Tx,
+  scope: IngestScope,
+  { into, from }: { into: ChatRow; from: ChatRow },
+  lid: string,
+): Promise<ChatRow | null> {
+  const inSession = and(eq(chats.companyId, scope.companyId), eq(chats.sessionId, scope.sessionId));
+  await tx
+    .update(messages)
+    .set({ chatId: into.id })
+    .where(
+      and(
+        eq(messages.companyId, scope.companyId),
+        eq(messages.sessionId, scope.sessionId),
+        eq(messages.chatId, from.id),
+      ),
+    );
+  await tx.delete(chats).where(and(inSession, eq(chats.id, from.id)));
+  const fromIsNewer = (from.lastMessageAt?.getTime() ?? 0) > (into.lastMessageAt?.getTime() ?? 0);
+  const [row] = await tx
+    .update(chats)
+    .set({
+      lid,
+      name: into.name ?? from.name,
+      unreadCount: into.unreadCount + from.unreadCount,
+      ...(fromIsNewer
+        ? {
+            lastMessageId: from.lastMessageId,
+            lastMessageBody: from.lastMessageBody,
+            lastMessageType: from.lastMessageType,
+            lastMessageFromMe: from.lastMessageFromMe,
+            lastMessageAt: from.lastMessageAt,
+            lastActivityAt: from.lastActivityAt,
+          }
+        : {}),
+      updatedAt: new Date(),
+    })
+    .where(and(inSession, eq(chats.id, into.id)))
+    .returning();
+  return row ?? null;
+}
+
 export function createIngestRepository(db: DbOrTx) {
   return {
     /**
-     * Stores a batch of messages and their chats in one statement (see `ingestStatement`). With
-     * `returnRows`, returns the messages inserted (in batch order) and every chat of the batch as
+     * Stores a batch of messages and their chats in one statement (see `ingestStatement`).
+     * `countUnread` adds the new incoming messages to their chats' unread counts (live messages do,
+     * history and our own sends do not). With `returnRows`, returns the messages inserted (in batch order) and every chat of the batch as
      * stored now; without, only how many messages were new.
      */
     async store(
-      scope: { companyId: string; sessionId: string },
+      scope: IngestScope,
       identities: ChatIdentity[],
       rows: IncomingRow[],
-      options: { live: boolean; returnRows: boolean },
+      options: { countUnread: boolean; returnRows: boolean },
       tx: DbOrTx = db,
     ): Promise<{ stored: number; inserted: MessageRow[]; chats: ChatRow[] }> {
       const ids = rows.map((r) => r.id ?? newId());
@@ -160,7 +231,7 @@ export function createIngestRepository(db: DbOrTx) {
         mediaRefs: rows.map((r) => r.mediaRef ?? null),
         sentBy: rows.map((r) => r.sentByUserId ?? null),
         notConversation: NOT_CONVERSATION,
-        live: options.live,
+        countUnread: options.countUnread,
         returnRows: options.returnRows,
       });
       const [out] = result.rows;
@@ -170,6 +241,82 @@ export function createIngestRepository(db: DbOrTx) {
         inserted: ids.flatMap((id) => byId.get(id) ?? []),
         chats: rowsOf(chats, { rows: jsonRows(out?.chats) }),
       };
+    },
+
+    /** The chat key (WhatsApp id) of each existing chat of the session that holds one of `lids`. */
+    async chatsHoldingLids(
+      scope: IngestScope,
+      lids: string[],
+      tx: DbOrTx = db,
+    ): Promise<Map<string, string>> {
+      if (lids.length === 0) {
+        return new Map();
+      }
+      const known = await tx
+        .select({ waChatId: chats.waChatId, lid: chats.lid })
+        .from(chats)
+        .where(
+          and(
+            eq(chats.companyId, scope.companyId),
+            eq(chats.sessionId, scope.sessionId),
+            inArray(chats.lid, lids),
+          ),
+        );
+      return new Map(known.map((k) => [k.lid!, k.waChatId]));
+    },
+
+    /**
+     * The hidden id and the phone id are one person: one chat. A chat known only by the hidden id
+     * takes the phone id; if both chats exist, the hidden-id chat's messages move into the phone chat
+     * and it is removed, with counters added up. Returns the chat when it changed. Several
+     * statements: run it in a transaction.
+     */
+    async linkIdentity(
+      scope: IngestScope,
+      lid: string,
+      phone: { waChatId: string; phoneNumber: string },
+      tx: Tx,
+    ): Promise<ChatRow | null> {
+      const byLid = await chatBy(tx, scope, { lid });
+      const byPhone = await chatBy(tx, scope, { waChatId: phone.waChatId });
+      const inSession = and(eq(chats.companyId, scope.companyId), eq(chats.sessionId, scope.sessionId));
+      if (!byLid || byLid.id === byPhone?.id) {
+        if (byPhone && !byPhone.lid) {
+          const [row] = await tx
+            .update(chats)
+            .set({ lid })
+            .where(and(inSession, eq(chats.id, byPhone.id)))
+            .returning();
+          return row ?? null;
+        }
+        return null;
+      }
+      if (!byPhone) {
+        const [row] = await tx
+          .update(chats)
+          .set({ waChatId: phone.waChatId, phoneNumber: phone.phoneNumber, lid, updatedAt: new Date() })
+          .where(and(inSession, eq(chats.id, byLid.id)))
+          .returning();
+        return row ?? null;
+      }
+      return mergeChats(tx, scope, { into: byPhone, from: byLid }, lid);
+    },
+
+    /** An edited or deleted message that is its chat's last one changes the chat's preview. */
+    async refreshPreview(message: MessageRow, tx: DbOrTx = db): Promise<ChatRow | undefined> {
+      const [chat] = await tx
+        .update(chats)
+        .set({ lastMessageBody: message.deletedAt ? null : message.body, updatedAt: new Date() })
+        .where(
+          and(
+            eq(chats.companyId, message.companyId),
+            eq(chats.sessionId, message.sessionId),
+            eq(chats.id, message.chatId),
+            eq(chats.lastMessageId, message.id),
+          ),
+        )
+        .returning();
+      return chat;
     },
   };
 }

@@ -1,4 +1,3 @@
-import { and, eq, inArray, or } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
@@ -8,10 +7,10 @@ import type { EngineMessage } from '../engine/engine.js';
 import type { EngineHandlers, SessionRef } from '../sessions/session-supervisor.js';
 import { parseWaAddress } from './chat-id.js';
 import type { ChatIdentity } from './chats.repository.js';
-import { type ChatRow, chats } from './chats.table.js';
+import type { ChatRow } from './chats.table.js';
 import type { IncomingRow, IngestRepository } from './ingest.repository.js';
+import { emitMessageStatus } from './message-events.js';
 import type { MessagesRepository, NewMessage } from './messages.repository.js';
-import { messages } from './messages.table.js';
 import { toChatDto, toMessageDto } from './presenters.js';
 
 /** The chat identity a message belongs to: the phone form when known, with the hidden id beside it. */
@@ -73,17 +72,19 @@ export function createMessageIngest(deps: {
           const key = chatKeyOf.get(m)!;
           return toIncomingRow(m, remap.get(key) ?? key);
         }),
-        { live, returnRows: live },
+        { countUnread: live, returnRows: live },
         tx,
       );
-    const reconciled = () =>
+    /** The batch's hidden ids point at other chats: remap or merge those first, in one transaction. */
+    const storeAfterReconciling = () =>
       deps.db.transaction(async (tx) => {
-        const { remap, linked } = await reconcileIdentities(tx, ref, identities);
+        const { remap, linked } = await reconcileIdentities(deps.ingest, tx, ref, identities);
         const result = await write(tx, remap);
         return { ...result, chats: [...linked, ...result.chats] };
       });
-    const direct = async () => {
-      if ((await lidsToReconcile(deps.db, ref, identities)) > 0) {
+    /** The common case, one statement; null when the batch needs reconciling first. */
+    const storeInOneStatement = async () => {
+      if ((await lidsToReconcile(deps.ingest, ref, identities)) > 0) {
         return null;
       }
       try {
@@ -97,8 +98,8 @@ export function createMessageIngest(deps: {
         throw err;
       }
     };
-    const { stored, inserted, chats: touchedRows } = (await direct()) ?? (await reconciled());
-    const touched = new Map(touchedRows.map((c) => [c.id, c]));
+    const { stored, inserted, chats } = (await storeInOneStatement()) ?? (await storeAfterReconciling());
+    const touched = new Map(chats.map((c) => [c.id, c]));
 
     deps.log.info(
       {
@@ -160,13 +161,7 @@ export function createMessageIngest(deps: {
     async statuses(ref, updates) {
       const changed = await deps.messages.applyStatuses(ref.sessionId, updates);
       for (const row of changed) {
-        deps.events.emit('message.status', {
-          ...ref,
-          chatId: row.chatId,
-          messageId: row.id,
-          waMessageId: row.waMessageId,
-          status: row.status,
-        });
+        emitMessageStatus(deps.events, row);
       }
     },
 
@@ -175,15 +170,7 @@ export function createMessageIngest(deps: {
       for (const change of changes) {
         const result = await deps.db.transaction(async (tx) => {
           const row = await deps.messages.applyChange(ref.sessionId, change, tx);
-          if (!row) {
-            return null;
-          }
-          const [chat] = await tx
-            .update(chats)
-            .set({ lastMessageBody: row.deletedAt ? null : row.body, updatedAt: new Date() })
-            .where(and(eq(chats.id, row.chatId), eq(chats.lastMessageId, row.id)))
-            .returning();
-          return { row, chat };
+          return row ? { row, chat: await deps.ingest.refreshPreview(row, tx) } : null;
         });
         if (!result) {
           continue; // a change to a message from before the session was linked
@@ -200,7 +187,7 @@ export function createMessageIngest(deps: {
     },
 
     async identity(ref, lid, phoneWaId) {
-      const merged = await deps.db.transaction((tx) => linkIdentity(tx, ref, lid, phoneWaId));
+      const merged = await deps.db.transaction((tx) => linkIdentity(deps.ingest, tx, ref, lid, phoneWaId));
       if (merged) {
         deps.log.info({ sessionId: ref.sessionId, chatId: merged.id }, 'chat identities merged');
         deps.events.emit('chat.updated', { ...ref, chat: toChatDto(merged) });
@@ -209,12 +196,9 @@ export function createMessageIngest(deps: {
   };
 }
 
-/**
- * The hidden id and the phone id are one person: one chat. A chat known only by the hidden id
- * takes the phone id; if both chats exist, the hidden-id chat's messages move into the phone chat
- * and it is removed, with counters added up. Returns the chat when it changed.
- */
-async function linkIdentity(
+/** See `IngestRepository.linkIdentity`; nothing to link unless the ids are a hidden id and a phone. */
+function linkIdentity(
+  ingest: IngestRepository,
   tx: Tx,
   ref: SessionRef,
   lid: string,
@@ -223,84 +207,25 @@ async function linkIdentity(
   const phone = parseWaAddress(phoneWaId);
   const hidden = parseWaAddress(lid);
   if (phone?.kind !== 'person' || hidden?.kind !== 'lid') {
-    return null;
+    return Promise.resolve(null);
   }
-  const scope = and(eq(chats.companyId, ref.companyId), eq(chats.sessionId, ref.sessionId));
-  const [byLid] = await tx
-    .select()
-    .from(chats)
-    .where(and(scope, or(eq(chats.waChatId, hidden.lid), eq(chats.lid, hidden.lid))));
-  const [byPhone] = await tx
-    .select()
-    .from(chats)
-    .where(and(scope, eq(chats.waChatId, phone.waChatId)));
-  if (!byLid || byLid.id === byPhone?.id) {
-    if (byPhone && !byPhone.lid) {
-      const [row] = await tx
-        .update(chats)
-        .set({ lid: hidden.lid })
-        .where(eq(chats.id, byPhone.id))
-        .returning();
-      return row ?? null;
-    }
-    return null;
-  }
-  if (!byPhone) {
-    const [row] = await tx
-      .update(chats)
-      .set({
-        waChatId: phone.waChatId,
-        phoneNumber: phone.phoneNumber,
-        lid: hidden.lid,
-        updatedAt: new Date(),
-      })
-      .where(eq(chats.id, byLid.id))
-      .returning();
-    return row ?? null;
-  }
-  await tx.update(messages).set({ chatId: byPhone.id }).where(eq(messages.chatId, byLid.id));
-  await tx.delete(chats).where(eq(chats.id, byLid.id));
-  const lidIsNewer = (byLid.lastMessageAt?.getTime() ?? 0) > (byPhone.lastMessageAt?.getTime() ?? 0);
-  const [row] = await tx
-    .update(chats)
-    .set({
-      lid: hidden.lid,
-      name: byPhone.name ?? byLid.name,
-      unreadCount: byPhone.unreadCount + byLid.unreadCount,
-      ...(lidIsNewer
-        ? {
-            lastMessageId: byLid.lastMessageId,
-            lastMessageBody: byLid.lastMessageBody,
-            lastMessageType: byLid.lastMessageType,
-            lastMessageFromMe: byLid.lastMessageFromMe,
-            lastMessageAt: byLid.lastMessageAt,
-            lastActivityAt: byLid.lastActivityAt,
-          }
-        : {}),
-      updatedAt: new Date(),
-    })
-    .where(eq(chats.id, byPhone.id))
-    .returning();
-  return row ?? null;
+  return ingest.linkIdentity(
+    ref,
+    hidden.lid,
+    { waChatId: phone.waChatId, phoneNumber: phone.phoneNumber },
+    tx,
+  );
 }
 
 /** The chat key (WhatsApp id) of each existing chat that holds one of the batch's hidden ids. */
-async function chatsOfLids(
-  tx: DbOrTx,
+function chatsOfLids(
+  ingest: IngestRepository,
   ref: SessionRef,
   identities: Map<string, ChatIdentity>,
+  tx?: Tx,
 ): Promise<Map<string, string>> {
   const lids = [...new Set([...identities.values()].flatMap((i) => (i.lid ? [i.lid] : [])))];
-  if (lids.length === 0) {
-    return new Map();
-  }
-  const known = await tx
-    .select({ waChatId: chats.waChatId, lid: chats.lid })
-    .from(chats)
-    .where(
-      and(eq(chats.companyId, ref.companyId), eq(chats.sessionId, ref.sessionId), inArray(chats.lid, lids)),
-    );
-  return new Map(known.map((k) => [k.lid!, k.waChatId]));
+  return ingest.chatsHoldingLids(ref, lids, tx);
 }
 
 /** The identities whose hidden id another chat already holds: they need a remap or a merge first. */
@@ -312,8 +237,12 @@ function needingReconcile(identities: Map<string, ChatIdentity>, chatOfLid: Map<
 }
 
 /** How many of the batch's chats need reconciling (see `reconcileIdentities`); a read, no writes. */
-async function lidsToReconcile(db: DbOrTx, ref: SessionRef, identities: Map<string, ChatIdentity>) {
-  return needingReconcile(identities, await chatsOfLids(db, ref, identities)).length;
+async function lidsToReconcile(
+  ingest: IngestRepository,
+  ref: SessionRef,
+  identities: Map<string, ChatIdentity>,
+) {
+  return needingReconcile(identities, await chatsOfLids(ingest, ref, identities)).length;
 }
 
 /**
@@ -322,13 +251,14 @@ async function lidsToReconcile(db: DbOrTx, ref: SessionRef, identities: Map<stri
  * (or merges) the chats first. Returns the remapping of chat keys.
  */
 async function reconcileIdentities(
+  ingest: IngestRepository,
   tx: Tx,
   ref: SessionRef,
   identities: Map<string, ChatIdentity>,
 ): Promise<{ remap: Map<string, string>; linked: ChatRow[] }> {
   const remap = new Map<string, string>();
   const linked: ChatRow[] = [];
-  const chatOfLid = await chatsOfLids(tx, ref, identities);
+  const chatOfLid = await chatsOfLids(ingest, ref, identities, tx);
   for (const [key, identity] of needingReconcile(identities, chatOfLid)) {
     const existing = chatOfLid.get(identity.lid!)!;
     if (key === identity.lid) {
@@ -344,7 +274,7 @@ async function reconcileIdentities(
       });
       continue;
     }
-    const row = await linkIdentity(tx, ref, identity.lid!, key);
+    const row = await linkIdentity(ingest, tx, ref, identity.lid!, key);
     if (row) {
       linked.push(row);
     }

@@ -134,22 +134,6 @@ export function createMessagesRepository(db: Db) {
       return changed;
     },
 
-    async markFailed(messageId: string, error: string): Promise<MessageRow | undefined> {
-      const [row] = await db
-        .update(messages)
-        .set({ status: 'failed', error, nextAttemptAt: null })
-        .where(and(eq(messages.id, messageId), eq(messages.status, 'pending')))
-        .returning();
-      return row;
-    },
-
-    async scheduleRetry(messageId: string, attempts: number, at: Date, error: string): Promise<void> {
-      await db
-        .update(messages)
-        .set({ attempts, nextAttemptAt: at, error })
-        .where(and(eq(messages.id, messageId), eq(messages.status, 'pending')));
-    },
-
     /** Applies an edit or a revoke by the sender; returns the message if we have it. */
     async applyChange(
       sessionId: string,

@@ -1,15 +1,14 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 
-import type { Db } from '../../db/client.js';
 import { isTransientDbError } from '../../db/errors.js';
 import type { EventBus } from '../../events/event-bus.js';
 import { EngineError } from '../engine/engine.js';
 import type { SessionRef, SessionSupervisor } from '../sessions/session-supervisor.js';
-import { chats } from './chats.table.js';
-import type { MessagesRepository } from './messages.repository.js';
-import { type MessageRow, messages } from './messages.table.js';
+import { emitMessageStatus } from './message-events.js';
+import type { MessageRow } from './messages.table.js';
 import { toMessageDto } from './presenters.js';
+import type { QueuedMessage, SendQueueRepository } from './send-queue.repository.js';
+import { createSentMarks, type SentMarks } from './sent-marks.js';
 
 export interface SendPolicy {
   /** Messages per minute per session; 0 turns pacing off. */
@@ -45,11 +44,7 @@ export function createPacer(policy: Pick<SendPolicy, 'perMinute' | 'burst'>, now
   };
 }
 
-/**
- * How many queued messages the sender reads at once (it still sends and marks them one by one),
- * and for how long what it read is used before the queue is read again (a chat may have merged).
- */
-const QUEUE_BATCH = 100;
+/** For how long a read of the queue is used before it is read again (a chat may have merged). */
 const QUEUE_FRESH_MS = 1_000;
 
 /** A send WhatsApp has not acknowledged by then is retried (with the same id, so never doubled). */
@@ -70,101 +65,48 @@ interface Worker {
   ref: SessionRef;
   running: boolean;
   /** A kick arrived while running: look at the queue once more before stopping. */
-  again: boolean;
+  kickedWhileRunning: boolean;
   timer: NodeJS.Timeout | undefined;
   pacer: ReturnType<typeof createPacer>;
-  /** Sent by the engine, not yet marked sent in the database. */
-  toMark: MessageRow[];
-  /** Marks in progress; the next batch waits for them. */
-  marking: Promise<void> | undefined;
+  /** What the engine took, being marked sent. */
+  marks: SentMarks;
 }
 
-/**
- * Delivers accepted messages: one worker per session takes the oldest pending message, paces,
- * sends it through the engine with the WhatsApp id chosen at acceptance (so a retry after a crash
- * is the same message, not a second one), retries transient failures with backoff, and marks the
- * message sent or failed. What is pending survives restarts and resumes when the session is ready.
- */
-export function createSender(deps: {
-  db: Db;
-  messages: MessagesRepository;
+interface SenderDeps {
+  queue: SendQueueRepository;
   supervisor: Pick<SessionSupervisor, 'isReady' | 'readyEngine'>;
   events: EventBus;
   log: FastifyBaseLogger;
   policy: SendPolicy;
   now?: () => number;
-}) {
-  const now = deps.now ?? Date.now;
-  const workers = new Map<string, Worker>();
-  let stopped = false;
-  // The head of a session's queue, oldest first, with the chat each message goes to: one statement
-  // per QUEUE_BATCH messages instead of two per message.
-  const nextInQueue = deps.db
-    .select({ message: messages, to: chats.waChatId })
-    .from(messages)
-    .innerJoin(chats, eq(chats.id, messages.chatId))
-    .where(and(eq(messages.sessionId, sql.placeholder('sessionId')), eq(messages.status, 'pending')))
-    .orderBy(asc(messages.id))
-    .limit(QUEUE_BATCH)
-    .prepare('sender_next_in_queue');
+}
 
-  const workerFor = (ref: SessionRef): Worker => {
-    let worker = workers.get(ref.sessionId);
-    if (!worker) {
-      worker = {
-        ref,
-        running: false,
-        again: false,
-        timer: undefined,
-        pacer: createPacer(deps.policy, now),
-        toMark: [],
-        marking: undefined,
-      };
-      workers.set(ref.sessionId, worker);
-    }
-    return worker;
-  };
-
-  const wakeAfter = (worker: Worker, ms: number) => {
-    clearTimeout(worker.timer);
-    worker.timer = setTimeout(() => kick(worker.ref), Math.max(1, ms));
-    worker.timer.unref();
-  };
-
-  const emitOutcome = (row: MessageRow) => {
-    const ref = { companyId: row.companyId, sessionId: row.sessionId };
+/** A message's outcome (sent or failed, or further along) is announced as it is stored. */
+function announcer(events: EventBus) {
+  return (row: MessageRow) => {
     if (row.status === 'sent') {
-      deps.events.emit('message.sent', { ...ref, chatId: row.chatId, message: toMessageDto(row) });
+      const ref = { companyId: row.companyId, sessionId: row.sessionId };
+      events.emit('message.sent', { ...ref, chatId: row.chatId, message: toMessageDto(row) });
     }
-    deps.events.emit('message.status', {
-      ...ref,
-      chatId: row.chatId,
-      messageId: row.id,
-      waMessageId: row.waMessageId,
-      status: row.status,
-    });
+    emitMessageStatus(events, row);
   };
+}
 
-  /** Sends one message to `to` (its chat); returns false when the worker should stop for now. */
-  const sendOne = async (worker: Worker, message: MessageRow, to: string): Promise<boolean> => {
-    const [quoted] = message.quotedWaMessageId
-      ? await deps.db
-          .select({ waMessageId: messages.waMessageId, fromMe: messages.fromMe, body: messages.body })
-          .from(messages)
-          .where(
-            and(
-              eq(messages.sessionId, message.sessionId),
-              eq(messages.waMessageId, message.quotedWaMessageId),
-            ),
-          )
-      : [];
+/**
+ * One attempt at a queued message: through the engine with the WhatsApp id chosen at acceptance;
+ * a transient failure is scheduled for a retry with backoff, the last one or a permanent one marks
+ * the message failed. Returns in how many ms the worker tries again (a retry), or null to go on.
+ */
+function createSendAttempt(deps: SenderDeps, now: () => number) {
+  const announce = announcer(deps.events);
+  return async (marks: SentMarks, { message, to, quoted }: QueuedMessage): Promise<number | null> => {
     try {
       await withTimeout(
         deps.supervisor.readyEngine(message.sessionId).sendText({
           to,
           text: message.body ?? '',
           waMessageId: message.waMessageId,
-          quoted: quoted ?? null,
+          quoted,
         }),
         SEND_TIMEOUT_MS,
       );
@@ -178,126 +120,104 @@ export function createSender(deps: {
         messageId: message.id,
       });
       // The messages sent before this one reach their status first.
-      await worker.marking;
+      await marks.done();
       if (!transient || attempts >= deps.policy.maxAttempts) {
         log.warn({ attempts, reason }, 'message failed');
-        const failed = await deps.messages.markFailed(message.id, reason);
+        const failed = await deps.queue.markFailed(message.id, reason);
         if (failed) {
-          emitOutcome(failed);
+          announce(failed);
         }
-        return true;
+        return null;
       }
       const delay = deps.policy.retryDelayMs * 2 ** (attempts - 1);
       log.info({ attempts, delayMs: delay, reason }, 'send will be retried');
-      await deps.messages.scheduleRetry(message.id, attempts, new Date(now() + delay), reason);
-      wakeAfter(worker, delay);
-      return false;
+      await deps.queue.scheduleRetry(message.id, attempts, new Date(now() + delay), reason);
+      return delay;
     }
-    markSoon(worker, message);
-    return true;
+    marks.add(message);
+    return null;
   };
+}
 
-  /**
-   * Marks sent messages without holding up the next send: whatever the engine took while a mark
-   * was in progress is marked by the next statement, so a fast network costs one statement per
-   * batch and a slow one (each send taking longer than a mark) still sees each message marked at once.
-   */
-  const markSoon = (worker: Worker, message: MessageRow) => {
-    worker.toMark.push(message);
-    worker.marking ??= markAll(worker).finally(() => {
-      worker.marking = undefined;
-    });
-  };
+/**
+ * Delivers accepted messages: one worker per session takes the oldest pending message, paces,
+ * sends it through the engine with the WhatsApp id chosen at acceptance (so a retry after a crash
+ * is the same message, not a second one), retries transient failures with backoff, and marks the
+ * message sent or failed. What is pending survives restarts and resumes when the session is ready.
+ */
+export function createSender(deps: SenderDeps) {
+  const now = deps.now ?? Date.now;
+  const workers = new Map<string, Worker>();
+  const attempt = createSendAttempt(deps, now);
+  const announce = announcer(deps.events);
+  let stopped = false;
 
-  const markAll = async (worker: Worker) => {
-    while (worker.toMark.length > 0) {
-      const batch = worker.toMark;
-      worker.toMark = [];
-      try {
-        const rows = await markSent(batch.map((m) => m.id));
-        for (const message of batch) {
-          deps.log.info(
-            {
-              companyId: message.companyId,
-              sessionId: message.sessionId,
-              messageId: message.id,
-              waMessageId: message.waMessageId,
-            },
-            'message sent',
-          );
-          const row = rows.get(message.id);
-          if (row) {
-            emitOutcome(row);
-          }
-        }
-      } catch (err) {
-        // Still pending, so sent again later with the same WhatsApp id: the network keeps one.
-        deps.log.error({ err, sessionId: worker.ref.sessionId }, 'could not mark messages sent');
-      }
+  const workerFor = (ref: SessionRef): Worker => {
+    let worker = workers.get(ref.sessionId);
+    if (!worker) {
+      worker = {
+        ref,
+        running: false,
+        kickedWhileRunning: false,
+        timer: undefined,
+        pacer: createPacer(deps.policy, now),
+        marks: createSentMarks({ sessionId: ref.sessionId, queue: deps.queue, log: deps.log, announce }),
+      };
+      workers.set(ref.sessionId, worker);
     }
+    return worker;
   };
 
-  /**
-   * WhatsApp accepted these messages. A status report may have overtaken a send call (the echo of
-   * our own message can arrive first), in which case that message is already further along.
-   */
-  const markSent = async (ids: string[]): Promise<Map<string, MessageRow>> => {
-    const updated = await deps.db
-      .update(messages)
-      .set({ status: 'sent', error: null, nextAttemptAt: null })
-      .where(and(inArray(messages.id, ids), eq(messages.status, 'pending')))
-      .returning();
-    const rows = new Map(updated.map((m) => [m.id, m]));
-    const rest = ids.filter((id) => !rows.has(id));
-    if (rest.length > 0) {
-      for (const current of await deps.db.select().from(messages).where(inArray(messages.id, rest))) {
-        rows.set(current.id, current);
-      }
-    }
-    return rows;
+  const wakeAfter = (worker: Worker, ms: number) => {
+    clearTimeout(worker.timer);
+    worker.timer = setTimeout(() => kick(worker.ref), Math.max(1, ms));
+    worker.timer.unref();
   };
 
-  const run = async (worker: Worker) => {
+  const runWorker = async (worker: Worker) => {
     try {
-      await walk(worker);
+      await drainQueue(worker);
     } finally {
-      await worker.marking;
+      await worker.marks.done();
     }
   };
 
-  const walk = async (worker: Worker) => {
+  /** Sends what the session's queue holds, in order, until it is empty or something says wait. */
+  const drainQueue = async (worker: Worker) => {
     const { sessionId } = worker.ref;
     for (;;) {
-      worker.again = false;
+      worker.kickedWhileRunning = false;
       // What was sent is marked before the queue is read again, or it would be read as pending.
-      await worker.marking;
+      await worker.marks.done();
       if (stopped || !deps.supervisor.isReady(sessionId)) {
         return; // resumes on the session's next ready
       }
-      const queue = await nextInQueue.execute({ sessionId });
+      const queue = await deps.queue.next(sessionId);
       if (queue.length === 0) {
         return;
       }
       const readAt = now();
-      // In order; whatever stops the walk (not ready, not due, paced, a retry) stops it for the rest.
-      for (const { message, to } of queue) {
+      // In order; whatever stops the drain (not ready, not due, paced, a retry) stops it for the rest.
+      for (const queued of queue) {
         if (stopped || !deps.supervisor.isReady(sessionId)) {
           return;
         }
         if (now() - readAt > QUEUE_FRESH_MS) {
           break; // read the queue again: what was read is trusted for a moment only
         }
-        const dueIn = (message.nextAttemptAt?.getTime() ?? 0) - now();
+        const dueIn = (queued.message.nextAttemptAt?.getTime() ?? 0) - now();
         if (dueIn > 0) {
           wakeAfter(worker, dueIn);
           return;
         }
-        const wait = worker.pacer.take();
-        if (wait > 0) {
-          wakeAfter(worker, wait);
+        const paced = worker.pacer.take();
+        if (paced > 0) {
+          wakeAfter(worker, paced);
           return;
         }
-        if (!(await sendOne(worker, message, to))) {
+        const retryIn = await attempt(worker.marks, queued);
+        if (retryIn !== null) {
+          wakeAfter(worker, retryIn);
           return;
         }
       }
@@ -307,13 +227,13 @@ export function createSender(deps: {
   function kick(ref: SessionRef): void {
     const worker = workerFor(ref);
     if (worker.running) {
-      worker.again = true;
+      worker.kickedWhileRunning = true;
       return;
     }
     worker.running = true;
     clearTimeout(worker.timer);
     worker.timer = undefined;
-    void run(worker)
+    void runWorker(worker)
       .catch((err: unknown) => {
         // The database going away for a moment is expected; anything else is a fault to look at.
         const level = isTransientDbError(err) ? 'warn' : 'error';
@@ -322,7 +242,7 @@ export function createSender(deps: {
       })
       .finally(() => {
         worker.running = false;
-        if (worker.again && !stopped) {
+        if (worker.kickedWhileRunning && !stopped) {
           kick(ref);
         }
       });

@@ -1,3 +1,5 @@
+import QRCode from 'qrcode';
+
 import type { Rights } from '../access/access.repository.js';
 import type { SessionRow } from './sessions.table.js';
 
@@ -26,4 +28,9 @@ export interface QrView {
   /** PNG data URL of `qr`. */
   qrCode: string;
   expiresAt: Date;
+}
+
+/** A QR as the console shows it: a PNG data URL. */
+export function renderQr(qr: string): Promise<string> {
+  return QRCode.toDataURL(qr, { margin: 1, width: 320 });
 }

@@ -17,14 +17,9 @@ import type {
   EngineMessage,
   WhatsAppEngine,
 } from '../engine/engine.js';
+import { backoffDelay, MAX_COALESCED_MESSAGES, takeNext } from './session-events.js';
 import { createSessionLeases, type SessionLeases } from './session-leases.js';
-import {
-  backoffDelay,
-  createSessionSupervisor,
-  type EngineHandlers,
-  MAX_COALESCED_MESSAGES,
-  takeNext,
-} from './session-supervisor.js';
+import { createSessionSupervisor, type EngineHandlers } from './session-supervisor.js';
 import { createSessionsRepository } from './sessions.repository.js';
 
 let database: Database;

@@ -1,6 +1,8 @@
 import { and, asc, count, eq, inArray, or, sql } from 'drizzle-orm';
 
-import type { Db, DbOrTx } from '../../db/client.js';
+import type { Db, DbOrTx, Tx } from '../../db/client.js';
+// Only for `lockCompany`: the companies module has no repository that could take the lock.
+import { companies } from '../companies/companies.table.js';
 import { engineCredentials } from '../engine/credentials.table.js';
 import { type SessionRow, whatsappSessions } from './sessions.table.js';
 
@@ -48,6 +50,14 @@ export function createSessionsRepository(db: Db) {
         .from(whatsappSessions)
         .where(ids ? and(scope, inArray(whatsappSessions.id, ids)) : scope)
         .orderBy(asc(whatsappSessions.id));
+    },
+
+    /**
+     * Locks the company's row until the transaction ends: creations of its sessions then run one
+     * after another, so concurrent requests cannot pass the limit together.
+     */
+    async lockCompany(companyId: string, tx: Tx): Promise<void> {
+      await tx.select({ id: companies.id }).from(companies).where(eq(companies.id, companyId)).for('update');
     },
 
     async countForCompany(companyId: string, tx: DbOrTx = db): Promise<number> {

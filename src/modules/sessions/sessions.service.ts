@@ -1,6 +1,3 @@
-import { eq } from 'drizzle-orm';
-import QRCode from 'qrcode';
-
 import type { Db, DbOrTx } from '../../db/client.js';
 import type { EventBus } from '../../events/event-bus.js';
 import { BadRequestError, ConflictError } from '../../http/errors.js';
@@ -8,9 +5,8 @@ import type { Actor } from '../../shared/actor.js';
 import { normalizePhone } from '../../shared/phone.js';
 import type { AccessPolicy } from '../access/policy.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { companies } from '../companies/companies.table.js';
 import { EngineError } from '../engine/engine.js';
-import { toSessionDto } from './presenters.js';
+import { renderQr, toSessionDto } from './presenters.js';
 import type { SessionSupervisor } from './session-supervisor.js';
 import type { SessionsRepository } from './sessions.repository.js';
 
@@ -48,11 +44,7 @@ export function createSessionsService(deps: {
     async create(actor: Actor, input: { name?: string | undefined }) {
       const row = await deps.db.transaction(async (tx) => {
         // Serializes creations per company, so concurrent requests cannot pass the limit together.
-        await tx
-          .select({ id: companies.id })
-          .from(companies)
-          .where(eq(companies.id, actor.companyId))
-          .for('update');
+        await deps.sessions.lockCompany(actor.companyId, tx);
         const existing = await deps.sessions.countForCompany(actor.companyId, tx);
         if (existing >= deps.sessionsPerCompany) {
           throw new ConflictError(
@@ -65,17 +57,7 @@ export function createSessionsService(deps: {
           { companyId: actor.companyId, name: input.name ?? `WhatsApp ${existing + 1}`, engine: deps.engine },
           tx,
         );
-        await deps.audit.record(
-          {
-            companyId: actor.companyId,
-            actorUserId: actor.userId,
-            action: 'session.created',
-            targetType: 'session',
-            targetId: created.id,
-            details: { name: created.name },
-          },
-          tx,
-        );
+        await record(actor, 'session.created', created.id, { name: created.name }, tx);
         return created;
       });
       await deps.supervisor.start(row);
@@ -103,7 +85,7 @@ export function createSessionsService(deps: {
         (session.status === 'qr' && session.qr && session.qrExpiresAt
           ? {
               qr: session.qr,
-              qrCode: await QRCode.toDataURL(session.qr, { margin: 1, width: 320 }),
+              qrCode: await renderQr(session.qr),
               expiresAt: session.qrExpiresAt,
             }
           : null);
