@@ -6,7 +6,6 @@ import { Readable } from 'node:stream';
 import QRCode from 'qrcode';
 
 import { ConflictError, NotFoundError } from '../../../http/errors.js';
-import { parseWaAddress } from '../../chats/chat-id.js';
 import {
   type DeliveryStatus,
   type EngineContext,
@@ -19,6 +18,7 @@ import {
   type WhatsAppEngine,
 } from '../engine.js';
 import { newWaMessageId } from '../message-id.js';
+import { parseWaAddress } from '../wa-address.js';
 
 /**
  * An in-process stand-in for WhatsApp: the simulated phone and network of every session. It
