@@ -1,5 +1,5 @@
 import type { Actor } from '../../shared/actor.js';
-import type { Rights } from '../access/access.repository.js';
+import type { Rights } from '../access/policy.js';
 import type { MessageStatus } from '../chats/messages.table.js';
 import type { ChatDto, MessageDto } from '../chats/presenters.js';
 import type { SessionStatus } from '../sessions/session-status.js';
