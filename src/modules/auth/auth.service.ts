@@ -2,12 +2,12 @@ import type { Db } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { NotFoundError, RateLimitedError, UnauthorizedError } from '../../http/errors.js';
 import type { Actor } from '../../shared/actor.js';
+import type { PasswordHasher } from '../../shared/passwords.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { toCompanyDto, toUserDto } from '../companies/presenters.js';
 import { emailTakenError } from '../companies/user-errors.js';
 import type { UsersRepository } from '../companies/users.repository.js';
 import type { LoginThrottle } from './login-throttle.js';
-import type { PasswordHasher } from './passwords.js';
 import type { Tokens } from './tokens.js';
 
 export interface RegisterInput {
