@@ -37,7 +37,6 @@ import { createManagersService } from './companies/managers.service.js';
 import { createUsersRepository } from './companies/users.repository.js';
 import { createEngine } from './engine/create-engine.js';
 import { createCredentialStore } from './engine/credential-store.js';
-import { simulatorRoutes } from './engine/simulator/simulator.routes.js';
 import { healthRoutes } from './health/health.routes.js';
 import { createSessionLeases, singleProcessLeases } from './sessions/session-leases.js';
 import { createSessionSupervisor } from './sessions/session-supervisor.js';
@@ -124,7 +123,7 @@ export async function createModules({ config, database, events, log, version }: 
   });
   events.on('session.deleted', ({ sessionId }) => {
     sender.forget(sessionId);
-    engine.simulator?.forget(sessionId);
+    engine.sessionDeleted(sessionId);
   });
   const idempotency = createIdempotencyStore(db);
   let purgeTimer: NodeJS.Timeout | undefined;
@@ -195,13 +194,10 @@ export async function createModules({ config, database, events, log, version }: 
       accessRoutes(api, access);
       chatsRoutes(api, chats, media);
       statsRoutes(api, stats);
-      if (engine.simulator) {
-        simulatorRoutes(api, {
-          network: engine.simulator,
-          requireSession: (actor, sessionId) => policy.require(actor, sessionId, 'any'),
-          settled: (sessionId) => supervisor.settled(sessionId),
-        });
-      }
+      engine.routes?.(api, {
+        requireSession: (actor, sessionId) => policy.require(actor, sessionId, 'any'),
+        settled: (sessionId) => supervisor.settled(sessionId),
+      });
     },
   };
 }
