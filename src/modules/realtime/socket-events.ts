@@ -69,6 +69,6 @@ export type InterServerEvents = Record<never, never>;
 /** Set by the handshake, restored with the socket on connection-state recovery. */
 export interface SocketData {
   actor: Actor;
-  /** The membership clock when this socket's rooms were last computed (see realtime.ts). */
-  epoch: number;
+  /** The rights version this socket's rooms were last computed at (see realtime.ts). */
+  roomsComputedAt: number;
 }
