@@ -6,7 +6,7 @@ import type { ApiApp } from '../../http/types.js';
 import type { Actor } from '../../shared/actor.js';
 import type { EngineFactory } from './engine.js';
 import { simulatorRoutes } from './simulator/simulator.routes.js';
-import { createSimulatorNetwork } from './simulator/simulator-engine.js';
+import { createSimulatorNetwork } from './simulator/simulator-network.js';
 
 /** What an engine's own endpoints need from the rest of the service. */
 export interface EngineRouteDeps {
