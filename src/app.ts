@@ -31,6 +31,7 @@ import { nulGuard } from './http/nul-guard.js';
 import { serializerCompiler } from './http/serializer.js';
 import type { ApiApp } from './http/types.js';
 import { createModules, type Modules } from './modules/index.js';
+import { socketEventsTable } from './modules/realtime/fan-out.js';
 import { attachRealtime } from './modules/realtime/realtime.js';
 import { redactUrl } from './shared/logger.js';
 
@@ -57,20 +58,7 @@ Every response is an envelope: \`{success: true, data, pagination?}\` or \`{succ
 Connect to this origin (path \`/socket.io\`) with \`auth: { token }\`; a bad token is refused at the handshake.
 Each socket hears only what its user may see, recomputed the moment access changes. Every payload carries \`sessionId\`.
 
-| event | to | payload |
-|---|---|---|
-| whatsapp:qr | admins | {sessionId, qrCode, qr, expiresAt} |
-| whatsapp:ready | admins; managers with access | {sessionId, phoneNumber, displayName} |
-| whatsapp:message | admins; managers with canRead | {sessionId, chatId, chat, message} |
-| whatsapp:message_sent | admins; managers with canRead | {sessionId, chatId, message} |
-| whatsapp:message_status | admins; managers with canRead | {sessionId, chatId, messageId, waMessageId, status} |
-| whatsapp:message_updated | admins; managers with canRead | {sessionId, chatId, message} (edited or deleted by its sender) |
-| whatsapp:chat_updated | admins; managers with canRead | {sessionId, chat} |
-| whatsapp:disconnected | admins; managers with access | {sessionId, reason, loggedOut} |
-| whatsapp:session_status | admins; managers with access | {sessionId, status} |
-| whatsapp:history_progress | admins | {sessionId, progress, chats, messages} |
-| whatsapp:access_changed | the manager concerned | {sessionId, rights} (rights null when revoked) |
-| realtime:connected | the connecting socket | {recovered} |
+${socketEventsTable()}
 `;
 
 /**

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 
 import type { Database } from '../../src/db/client.js';
-import { createPasswordHasher } from '../../src/modules/auth/passwords.js';
 import { createTokens } from '../../src/modules/auth/tokens.js';
 import { companies } from '../../src/modules/companies/companies.table.js';
-import { type Role, users } from '../../src/modules/companies/users.table.js';
+import { users } from '../../src/modules/companies/users.table.js';
+import { createPasswordHasher } from '../../src/shared/passwords.js';
+import type { Role } from '../../src/shared/role.js';
 import { api, BENCH_JWT_SECRET } from './server.js';
 
 /** A user of the bench and the token it connects with. */

@@ -18,7 +18,7 @@ import { atLeast, measure, round, type Scenario } from '../lib/types.js';
 const BATCH = 500;
 const TARGET = { minPerSecond: 25_000, minRatio: 0.5 };
 
-/** The simulator's history, chat after chat (see `history(...)` in simulator-engine.ts), in batches. */
+/** The simulator's history, chat after chat (see `history(...)` in simulator-network.ts), in batches. */
 function historyBatches(sessionId: string, chatCount: number, perChat: number): EngineMessage[][] {
   const total = chatCount * perChat;
   const start = Date.now() - total * 1000;

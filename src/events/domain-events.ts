@@ -1,4 +1,4 @@
-import type { Rights } from '../modules/access/access.repository.js';
+import type { Rights } from '../modules/access/policy.js';
 import type { MessageStatus } from '../modules/chats/messages.table.js';
 import type { ChatDto, MessageDto } from '../modules/chats/presenters.js';
 import type { SessionStatus } from '../modules/sessions/session-status.js';

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 
-import type { Role } from '../modules/companies/users.table.js';
 import type { Actor } from '../shared/actor.js';
+import type { Role } from '../shared/role.js';
 import { ForbiddenError, UnauthorizedError } from './errors.js';
 import type { ApiApp } from './types.js';
 

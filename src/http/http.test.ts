@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { call, givenCompany } from '../../test/support/factories.js';
-import { createTestApp, type TestApp } from '../../test/support/test-app.js';
+import { createTestApp } from '../../test/support/test-app.js';
+import { useTestApp } from '../../test/support/use-test-app.js';
 
-let app: TestApp;
+const app = useTestApp();
 let token: string;
 
 beforeAll(async () => {
-  app = await createTestApp();
   // Registered before the first inject, i.e. before the app is ready.
   app.http.get('/boom', () => {
     throw new Error('secret internal detail');
@@ -17,9 +17,6 @@ beforeAll(async () => {
     throw Object.assign(new TypeError('another secret internal detail'), { statusCode: 500 });
   });
   token = (await givenCompany(app)).token;
-});
-afterAll(async () => {
-  await app?.close();
 });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -160,13 +157,7 @@ describe('CORS', () => {
   });
 
   describe('with CORS_ORIGIN', () => {
-    let corsApp: TestApp;
-    beforeAll(async () => {
-      corsApp = await createTestApp({ CORS_ORIGIN: 'https://crm.example.com' });
-    });
-    afterAll(async () => {
-      await corsApp?.close();
-    });
+    const corsApp = useTestApp({ CORS_ORIGIN: 'https://crm.example.com' });
 
     const preflight = (origin: string) =>
       corsApp.http.inject({
@@ -320,14 +311,7 @@ describe('/docs', () => {
 });
 
 describe('API documentation turned off (the default in production)', () => {
-  let production: TestApp;
-
-  beforeAll(async () => {
-    production = await createTestApp({ NODE_ENV: 'production', ALLOW_SIMULATOR_IN_PRODUCTION: 'true' });
-  });
-  afterAll(async () => {
-    await production?.close();
-  });
+  const production = useTestApp({ NODE_ENV: 'production', ALLOW_SIMULATOR_IN_PRODUCTION: 'true' });
 
   it.each(['/docs', '/docs/', '/docs/json', '/docs/static/index.html', '/openapi.json'])(
     'answers GET %s with the 404 envelope',

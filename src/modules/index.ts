@@ -11,6 +11,7 @@ import type { Authenticate } from '../http/auth.js';
 import { createIdempotencyStore } from '../http/idempotency.js';
 import type { ApiApp } from '../http/types.js';
 import { createCipher } from '../shared/cipher.js';
+import { createPasswordHasher } from '../shared/passwords.js';
 import { createAccessRepository } from './access/access.repository.js';
 import { accessRoutes } from './access/access.routes.js';
 import { createAccessService } from './access/access.service.js';
@@ -22,7 +23,6 @@ import { authRoutes } from './auth/auth.routes.js';
 import { createAuthService } from './auth/auth.service.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
-import { createPasswordHasher } from './auth/passwords.js';
 import { createTokens } from './auth/tokens.js';
 import { createChatsRepository } from './chats/chats.repository.js';
 import { chatsRoutes } from './chats/chats.routes.js';
@@ -38,7 +38,6 @@ import { createManagersService } from './companies/managers.service.js';
 import { createUsersRepository } from './companies/users.repository.js';
 import { createEngine } from './engine/create-engine.js';
 import { createCredentialStore } from './engine/credential-store.js';
-import { simulatorRoutes } from './engine/simulator/simulator.routes.js';
 import { healthRoutes } from './health/health.routes.js';
 import { createSessionLeases, singleProcessLeases } from './sessions/session-leases.js';
 import { createSessionSupervisor } from './sessions/session-supervisor.js';
@@ -131,7 +130,7 @@ export async function createModules({ config, database, events, log, version }: 
   });
   events.on('session.deleted', ({ sessionId }) => {
     sender.forget(sessionId);
-    engine.simulator?.forget(sessionId);
+    engine.sessionDeleted(sessionId);
   });
   const idempotency = createIdempotencyStore(db);
   let purgeTimer: NodeJS.Timeout | undefined;
@@ -202,13 +201,10 @@ export async function createModules({ config, database, events, log, version }: 
       accessRoutes(api, access);
       chatsRoutes(api, chats, media);
       statsRoutes(api, stats);
-      if (engine.simulator) {
-        simulatorRoutes(api, {
-          network: engine.simulator,
-          requireSession: (actor, sessionId) => policy.require(actor, sessionId, 'any'),
-          settled: (sessionId) => supervisor.settled(sessionId),
-        });
-      }
+      engine.routes?.(api, {
+        requireSession: (actor, sessionId) => policy.require(actor, sessionId, 'any'),
+        settled: (sessionId) => supervisor.settled(sessionId),
+      });
     },
   };
 }

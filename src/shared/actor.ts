@@ -1,4 +1,4 @@
-import type { Role } from '../modules/companies/users.table.js';
+import type { Role } from './role.js';
 
 /** Who is acting: set once per request (or socket) from a verified token, passed first to every service. */
 export interface Actor {

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { call, givenCompany, givenManager } from '../support/factories.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/use-test-app.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -9,20 +9,13 @@ import { waitFor } from '../support/wait.js';
  * parts of the API that need no phone work the same as with the simulator, a session that cannot
  * connect ends `failed` with the reason after its attempts, and nothing is left spinning.
  */
-let app: TestApp;
-
-beforeAll(async () => {
-  app = await createTestApp({
-    WA_ENGINE: 'baileys',
-    WA_WEBSOCKET_URL: 'ws://127.0.0.1:1/ws/chat',
-    RECONNECT_MIN_DELAY: '20ms',
-    RECONNECT_MAX_DELAY: '50ms',
-    RECONNECT_MAX_ATTEMPTS: '2',
-    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-  });
-});
-afterAll(async () => {
-  await app.close();
+const app = useTestApp({
+  WA_ENGINE: 'baileys',
+  WA_WEBSOCKET_URL: 'ws://127.0.0.1:1/ws/chat',
+  RECONNECT_MIN_DELAY: '20ms',
+  RECONNECT_MAX_DELAY: '50ms',
+  RECONNECT_MAX_ATTEMPTS: '2',
+  AUTH_RATE_LIMIT_PER_MINUTE: '100000',
 });
 
 describe('the WhatsApp Web engine without WhatsApp', () => {

@@ -1,24 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { call, type GivenCompany, givenCompany, givenManager } from '../support/factories.js';
 import { closeAllSockets, connected, reconnect, settle, type TestSocket } from '../support/socket-client.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/use-test-app.js';
 
 /**
  * Connect → grant → receive → revoke, over HTTP and real sockets: rights take effect at once on
  * open sockets, and a client that drops while its rights change does not get back what it lost.
  */
 
-let app: TestApp;
-
-beforeAll(async () => {
-  app = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000' });
-  await app.http.listen({ port: 0, host: '127.0.0.1' });
-});
-afterAll(async () => {
-  closeAllSockets();
-  await app.close();
-});
+const app = useTestApp(
+  { AUTH_RATE_LIMIT_PER_MINUTE: '100000' },
+  { listen: true, beforeClose: closeAllSockets },
+);
 
 const READ_ONLY = { canRead: true, canWrite: false, canManageChats: false };
 const FULL = { canRead: true, canWrite: true, canManageChats: true };

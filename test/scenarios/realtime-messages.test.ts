@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   call,
@@ -10,23 +10,17 @@ import {
   givenSession,
 } from '../support/factories.js';
 import { closeAllSockets, connected, settle, type TestSocket } from '../support/socket-client.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/use-test-app.js';
 
 /**
  * Message events end to end: the simulated network delivers or acknowledges, the chats module
  * stores, and each socket hears what its user may read, and nothing else.
  */
 
-let app: TestApp;
-
-beforeAll(async () => {
-  app = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000', SEND_RATE_PER_MINUTE: '0' });
-  await app.http.listen({ port: 0, host: '127.0.0.1' });
-});
-afterAll(async () => {
-  closeAllSockets();
-  await app.close();
-});
+const app = useTestApp(
+  { AUTH_RATE_LIMIT_PER_MINUTE: '100000', SEND_RATE_PER_MINUTE: '0' },
+  { listen: true, beforeClose: closeAllSockets },
+);
 
 const READ_ONLY = { canRead: true, canWrite: false, canManageChats: false };
 const FULL = { canRead: true, canWrite: true, canManageChats: true };

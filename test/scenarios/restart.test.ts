@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { call, givenCompany, givenSession } from '../support/factories.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/use-test-app.js';
 import { waitFor } from '../support/wait.js';
 
-let app: TestApp;
-
-beforeAll(async () => {
-  app = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000', SEND_RATE_PER_MINUTE: '0' });
-});
-afterAll(async () => {
-  await app.close();
-});
+let app = useTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000', SEND_RATE_PER_MINUTE: '0' });
 
 describe('a server restart', () => {
   it('resumes linked sessions without a new QR, shows a QR again for unfinished links, and delivers what was pending exactly once', async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import {
   call,
@@ -9,7 +9,7 @@ import {
   givenManager,
   givenSession,
 } from '../support/factories.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/use-test-app.js';
 
 /**
  * Every WhatsApp endpoint against every kind of caller: the company's admin, managers with each
@@ -18,14 +18,13 @@ import { createTestApp, type TestApp } from '../support/test-app.js';
 type Caller = 'admin' | 'R' | 'RW' | 'RM' | 'RWM' | 'none' | 'other' | 'anon';
 const CALLERS: Caller[] = ['admin', 'R', 'RW', 'RM', 'RWM', 'none', 'other', 'anon'];
 
-let app: TestApp;
+const app = useTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000', SEND_RATE_PER_MINUTE: '0' });
 let company: GivenCompany;
 const tokens = new Map<Caller, string | undefined>();
 let sessionId: string;
 let linkingSessionId: string;
 
 beforeAll(async () => {
-  app = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000', SEND_RATE_PER_MINUTE: '0' });
   company = await givenCompany(app);
   const other = await givenCompany(app);
   sessionId = (await givenSession(app, company)).id;
@@ -50,9 +49,6 @@ beforeAll(async () => {
     tokens.set(caller, manager.token);
   }
   tokens.set('none', (await givenManager(app, company)).token);
-});
-afterAll(async () => {
-  await app.close();
 });
 
 type Expected = Record<Caller, number>;

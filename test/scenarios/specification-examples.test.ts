@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import {
   call,
@@ -8,14 +8,17 @@ import {
   givenManager,
 } from '../support/factories.js';
 import { closeAllSockets, connected, type TestSocket } from '../support/socket-client.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/use-test-app.js';
 import { waitFor } from '../support/wait.js';
 
 /**
  * The specification's three usage examples, played as written: the admin links WhatsApp by QR,
  * gives a manager access, and the manager works the chats, over HTTP and socket.io.
  */
-let app: TestApp;
+const app = useTestApp(
+  { AUTH_RATE_LIMIT_PER_MINUTE: '100000', SEND_RATE_PER_MINUTE: '0' },
+  { listen: true, beforeClose: closeAllSockets },
+);
 let admin: GivenCompany;
 let manager: GivenManager;
 let adminSocket: TestSocket;
@@ -23,16 +26,10 @@ let managerSocket: TestSocket;
 let sessionId: string;
 
 beforeAll(async () => {
-  app = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000', SEND_RATE_PER_MINUTE: '0' });
-  await app.http.listen({ port: 0, host: '127.0.0.1' });
   admin = await givenCompany(app, 'VCL');
   manager = await givenManager(app, admin, 'Maria');
   adminSocket = await connected(app, admin.token);
   managerSocket = await connected(app, manager.token);
-});
-afterAll(async () => {
-  closeAllSockets();
-  await app.close();
 });
 
 describe('the specification, example by example', () => {

@@ -5,12 +5,7 @@ import { excluded } from '../../db/sql.js';
 import { users } from '../companies/users.table.js';
 import { type SessionRow, whatsappSessions } from '../sessions/sessions.table.js';
 import { type AccessRow, sessionAccess } from './access.table.js';
-
-export interface Rights {
-  canRead: boolean;
-  canWrite: boolean;
-  canManageChats: boolean;
-}
+import type { Rights } from './policy.js';
 
 /** One grant: a user's rights on a session, within the company. */
 const grantOf = (companyId: string, sessionId: string, userId: string) =>

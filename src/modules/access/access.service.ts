@@ -48,14 +48,10 @@ export function createAccessService(deps: {
           return row;
         }
         await deps.audit.record(
-          {
-            companyId: actor.companyId,
-            actorUserId: actor.userId,
-            action: noRights ? 'access.revoked' : before ? 'access.changed' : 'access.granted',
-            targetType: 'session',
-            targetId: sessionId,
-            details: { managerId: manager.id, ...rights },
-          },
+          actor,
+          noRights ? 'access.revoked' : before ? 'access.changed' : 'access.granted',
+          { type: 'session', id: sessionId },
+          { managerId: manager.id, ...rights },
           tx,
         );
         return row;
@@ -102,14 +98,10 @@ export function createAccessService(deps: {
         const row = await deps.access.delete(actor.companyId, sessionId, managerId, tx);
         if (row) {
           await deps.audit.record(
-            {
-              companyId: actor.companyId,
-              actorUserId: actor.userId,
-              action: 'access.revoked',
-              targetType: 'session',
-              targetId: sessionId,
-              details: { managerId },
-            },
+            actor,
+            'access.revoked',
+            { type: 'session', id: sessionId },
+            { managerId },
             tx,
           );
         }

@@ -2,7 +2,14 @@ import { ForbiddenError, NotFoundError } from '../../http/errors.js';
 import type { Actor } from '../../shared/actor.js';
 import type { SessionsRepository } from '../sessions/sessions.repository.js';
 import type { SessionRow } from '../sessions/sessions.table.js';
-import type { AccessRepository, Rights } from './access.repository.js';
+import type { AccessRepository } from './access.repository.js';
+
+/** A user's rights on one session. */
+export interface Rights {
+  canRead: boolean;
+  canWrite: boolean;
+  canManageChats: boolean;
+}
 
 /** What an actor may do on a session. `any` is "may see it at all". */
 export type Right = 'read' | 'write' | 'manageChats' | 'any';

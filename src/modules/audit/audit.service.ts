@@ -22,6 +22,22 @@ export type AuditAction =
   | 'access.revoked'
   | 'message.sent';
 
+/**
+ * Who acted: an Actor, or where there is none yet (registration, a throttled login) the company,
+ * the user if known, and the address the request came from.
+ */
+export interface AuditActor {
+  companyId: string;
+  userId: string | null;
+  ip?: string | null;
+}
+
+/** What an entry is about. */
+export interface AuditTarget {
+  type: 'company' | 'user' | 'session' | 'message';
+  id: string;
+}
+
 export interface AuditEntry {
   companyId: string;
   actorUserId?: string | null;
@@ -34,22 +50,61 @@ export interface AuditEntry {
 }
 
 export function createAuditService(deps: { audit: AuditRepository }) {
+  const write = async (entry: AuditEntry, tx?: DbOrTx): Promise<void> => {
+    await deps.audit.insert(
+      {
+        companyId: entry.companyId,
+        actorUserId: entry.actorUserId ?? null,
+        action: entry.action,
+        targetType: entry.targetType ?? null,
+        targetId: entry.targetId ?? null,
+        details: entry.details ?? {},
+        ip: entry.ip ?? null,
+      },
+      tx,
+    );
+  };
+
+  /**
+   * Records one action by an actor on a target; pass the surrounding transaction so the entry
+   * commits with the change.
+   */
+  function record(
+    actor: AuditActor,
+    action: AuditAction,
+    target: AuditTarget,
+    details?: Record<string, unknown>,
+    tx?: DbOrTx,
+  ): Promise<void>;
+  /** The same, written out as a whole entry. */
+  function record(entry: AuditEntry, tx?: DbOrTx): Promise<void>;
+  function record(
+    first: AuditActor | AuditEntry,
+    actionOrTx?: AuditAction | DbOrTx,
+    target?: AuditTarget,
+    details?: Record<string, unknown>,
+    tx?: DbOrTx,
+  ): Promise<void> {
+    if (typeof actionOrTx !== 'string') {
+      return write(first as AuditEntry, actionOrTx);
+    }
+    const actor = first as AuditActor;
+    return write(
+      {
+        companyId: actor.companyId,
+        actorUserId: actor.userId,
+        action: actionOrTx,
+        targetType: target?.type,
+        targetId: target?.id,
+        details,
+        ip: actor.ip,
+      },
+      tx,
+    );
+  }
+
   return {
-    /** Records one action; pass the surrounding transaction so the entry commits with the change. */
-    async record(entry: AuditEntry, tx?: DbOrTx): Promise<void> {
-      await deps.audit.insert(
-        {
-          companyId: entry.companyId,
-          actorUserId: entry.actorUserId ?? null,
-          action: entry.action,
-          targetType: entry.targetType ?? null,
-          targetId: entry.targetId ?? null,
-          details: entry.details ?? {},
-          ip: entry.ip ?? null,
-        },
-        tx,
-      );
-    },
+    record,
 
     /** The actor's company's audit log, newest first. Admin-only (gated at the route). */
     async list(actor: Actor, query: PageQuery) {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   type ApiResponse,
@@ -8,18 +8,11 @@ import {
   givenManager,
   uniqueEmail,
 } from '../../../test/support/factories.js';
-import { createTestApp, type TestApp } from '../../../test/support/test-app.js';
+import { useTestApp } from '../../../test/support/use-test-app.js';
 
-let app: TestApp;
-
-beforeAll(async () => {
-  // Tests register many companies from one address; the per-address register/login limit is
-  // not what this file is about.
-  app = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000' });
-});
-afterAll(async () => {
-  await app.close();
-});
+// Tests register many companies from one address; the per-address register/login limit is
+// not what this file is about.
+const app = useTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000' });
 
 const listAudit = (token: string, query = '') => call(app, 'GET', `/api/audit${query}`, { token });
 

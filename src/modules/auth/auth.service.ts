@@ -2,12 +2,12 @@ import type { Db } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { NotFoundError, RateLimitedError, UnauthorizedError } from '../../http/errors.js';
 import type { Actor } from '../../shared/actor.js';
+import type { PasswordHasher } from '../../shared/passwords.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { toCompanyDto, toUserDto } from '../companies/presenters.js';
 import { emailTakenError } from '../companies/user-errors.js';
 import type { UsersRepository } from '../companies/users.repository.js';
 import type { LoginThrottle } from './login-throttle.js';
-import type { PasswordHasher } from './passwords.js';
 import type { Tokens } from './tokens.js';
 
 export interface RegisterInput {
@@ -53,14 +53,10 @@ export function createAuthService(deps: {
             tx,
           );
           await deps.audit.record(
-            {
-              companyId: company.id,
-              actorUserId: user.id,
-              action: 'company.registered',
-              targetType: 'company',
-              targetId: company.id,
-              ip: origin.ip,
-            },
+            { companyId: company.id, userId: user.id, ip: origin.ip },
+            'company.registered',
+            { type: 'company', id: company.id },
+            undefined,
             tx,
           );
           return { company, user };
@@ -92,14 +88,12 @@ export function createAuthService(deps: {
         if (user) {
           for (const scope of ['address', 'account'] as const) {
             if (reached[scope]) {
-              await deps.audit.record({
-                companyId: user.companyId,
-                action: 'login.throttled',
-                targetType: 'user',
-                targetId: user.id,
-                details: { failures: 'limit reached', scope },
-                ip: origin.ip,
-              });
+              await deps.audit.record(
+                { companyId: user.companyId, userId: null, ip: origin.ip },
+                'login.throttled',
+                { type: 'user', id: user.id },
+                { failures: 'limit reached', scope },
+              );
             }
           }
         }

@@ -162,13 +162,11 @@ async function provision(
   if (!created) {
     return deps.users.findByExternalId(company.id, claims.externalUserId);
   }
-  await deps.audit.record({
-    companyId: company.id,
-    actorUserId: created.id,
-    action: 'user.provisioned',
-    targetType: 'user',
-    targetId: created.id,
-    details: { role: created.role, externalId: claims.externalUserId },
-  });
+  await deps.audit.record(
+    { companyId: company.id, userId: created.id },
+    'user.provisioned',
+    { type: 'user', id: created.id },
+    { role: created.role, externalId: claims.externalUserId },
+  );
   return created;
 }

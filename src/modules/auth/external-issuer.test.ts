@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { call, givenCompany, uniqueEmail } from '../../../test/support/factories.js';
 import { createTestApp, TEST_JWT_SECRET, type TestApp, testEnv } from '../../../test/support/test-app.js';
+import { useTestApp } from '../../../test/support/use-test-app.js';
 import { ConfigError, loadConfig } from '../../config.js';
 
 const CRM_SECRET = 'crm-backend-shared-secret-long-enough-0123456789';
@@ -14,14 +15,7 @@ const CRM_ISSUER = 'crm';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The shared-secret configuration most tests run against. */
-let app: TestApp;
-
-beforeAll(async () => {
-  app = await createTestApp({ EXTERNAL_JWT_SECRET: CRM_SECRET, EXTERNAL_JWT_ISSUER: CRM_ISSUER });
-});
-afterAll(async () => {
-  await app.close();
-});
+const app = useTestApp({ EXTERNAL_JWT_SECRET: CRM_SECRET, EXTERNAL_JWT_ISSUER: CRM_ISSUER });
 
 const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 
@@ -399,22 +393,15 @@ describe('a shared-secret (HS256) external issuer', () => {
 });
 
 describe('custom claim names and role mapping', () => {
-  let custom: TestApp;
   const AUDIENCE = 'whatsapp-api';
-
-  beforeAll(async () => {
-    custom = await createTestApp({
-      EXTERNAL_JWT_SECRET: CRM_SECRET,
-      EXTERNAL_JWT_AUDIENCE: AUDIENCE,
-      EXTERNAL_JWT_USER_ID_CLAIM: 'uid',
-      EXTERNAL_JWT_COMPANY_ID_CLAIM: 'tenant',
-      EXTERNAL_JWT_ROLE_CLAIM: 'crmRole',
-      EXTERNAL_JWT_ADMIN_ROLES: 'owner, superuser',
-      EXTERNAL_JWT_MANAGER_ROLES: 'agent',
-    });
-  });
-  afterAll(async () => {
-    await custom.close();
+  const custom = useTestApp({
+    EXTERNAL_JWT_SECRET: CRM_SECRET,
+    EXTERNAL_JWT_AUDIENCE: AUDIENCE,
+    EXTERNAL_JWT_USER_ID_CLAIM: 'uid',
+    EXTERNAL_JWT_COMPANY_ID_CLAIM: 'tenant',
+    EXTERNAL_JWT_ROLE_CLAIM: 'crmRole',
+    EXTERNAL_JWT_ADMIN_ROLES: 'owner, superuser',
+    EXTERNAL_JWT_MANAGER_ROLES: 'agent',
   });
 
   /** `audience: null` leaves the claim out. */

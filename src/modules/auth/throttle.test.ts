@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   type ApiResponse,
@@ -8,23 +8,17 @@ import {
   uniqueEmail,
 } from '../../../test/support/factories.js';
 import { createTestApp, type TestApp } from '../../../test/support/test-app.js';
+import { useTestApp } from '../../../test/support/use-test-app.js';
 import { createLoginThrottle } from './login-throttle.js';
 
 /**
  * Slowdown after 3 failures of one address for one account (a first delay of a minute, so no test
  * outlasts it), and after 30 of one account from all addresses; the per-address limit is set out of the way.
  */
-let app: TestApp;
-
-beforeAll(async () => {
-  app = await createTestApp({
-    LOGIN_FAILURE_LIMIT: '3',
-    LOGIN_FAILURE_DELAY: '60s',
-    AUTH_RATE_LIMIT_PER_MINUTE: '10000',
-  });
-});
-afterAll(async () => {
-  await app.close();
+const app = useTestApp({
+  LOGIN_FAILURE_LIMIT: '3',
+  LOGIN_FAILURE_DELAY: '60s',
+  AUTH_RATE_LIMIT_PER_MINUTE: '10000',
 });
 
 /** Like `call`, from a given client address (the per-address limit keys on it). */
@@ -83,14 +77,7 @@ function expectRateLimited(res: ApiResponse, maxSeconds: number) {
 }
 
 describe('per-address rate limit on login and register', () => {
-  let limited: TestApp;
-
-  beforeAll(async () => {
-    limited = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '3' });
-  });
-  afterAll(async () => {
-    await limited.close();
-  });
+  const limited = useTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '3' });
 
   it('answers the 4th login from one address within a minute with 429 and retry-after, right password or not', async () => {
     // The account is registered from elsewhere, so only logins count against this address.
@@ -337,14 +324,7 @@ describe('slowdown after failed logins', () => {
 });
 
 describe('slowdown after failed logins, with the default limits', () => {
-  let defaults: TestApp;
-
-  beforeAll(async () => {
-    defaults = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '10000' });
-  });
-  afterAll(async () => {
-    await defaults.close();
-  });
+  const defaults = useTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '10000' });
 
   const failTenTimes = async (address: string, email: string) => {
     for (let i = 0; i < 10; i++) {

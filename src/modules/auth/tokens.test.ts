@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto';
 
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { call, givenCompany, givenManager } from '../../../test/support/factories.js';
-import { createTestApp, TEST_JWT_SECRET, type TestApp } from '../../../test/support/test-app.js';
+import { TEST_JWT_SECRET } from '../../../test/support/test-app.js';
+import { useTestApp } from '../../../test/support/use-test-app.js';
 
-let app: TestApp;
-
-beforeAll(async () => {
-  app = await createTestApp();
-});
-afterAll(async () => {
-  await app.close();
-});
+const app = useTestApp();
 
 const OWN_ISSUER = 'whatsapp-service';
 const ownKey = new TextEncoder().encode(TEST_JWT_SECRET);

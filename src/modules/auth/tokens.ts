@@ -3,7 +3,7 @@ import { createRemoteJWKSet, decodeJwt, importSPKI, jwtVerify, SignJWT } from 'j
 
 import type { ExternalIssuerConfig } from '../../config.js';
 import { isUuid } from '../../shared/ids.js';
-import type { Role } from '../companies/users.table.js';
+import type { Role } from '../../shared/role.js';
 
 /** The issuer claim of tokens this service signs; anything else is an external token. */
 export const OWN_ISSUER = 'whatsapp-service';

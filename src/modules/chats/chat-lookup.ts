@@ -2,8 +2,8 @@ import type { FastifyBaseLogger } from 'fastify';
 
 import { NotFoundError, UnprocessableError } from '../../http/errors.js';
 import { isUuid } from '../../shared/ids.js';
+import { parseWaAddress } from '../engine/wa-address.js';
 import type { SessionSupervisor } from '../sessions/session-supervisor.js';
-import { parseWaAddress } from './chat-id.js';
 import type { ChatsRepository } from './chats.repository.js';
 import type { ChatRow } from './chats.table.js';
 import type { MessagesRepository } from './messages.repository.js';

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { ROLES } from '../../shared/role.js';
+
 // Trim and lower-case first, then check the format, so ' Ann@Example.com ' is accepted as ann@example.com.
 export const Email = z.string().trim().toLowerCase().email().max(254);
 /** Long enough to resist guessing, short enough that hashing it costs a bounded time. */
@@ -12,7 +14,7 @@ export const UserDto = z
     companyId: z.string(),
     email: z.string().nullable(),
     name: z.string(),
-    role: z.enum(['admin', 'manager']),
+    role: z.enum(ROLES),
     active: z.boolean(),
     createdAt: z.iso.datetime(),
   })

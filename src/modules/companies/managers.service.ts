@@ -4,8 +4,8 @@ import type { EventBus } from '../../events/event-bus.js';
 import type { PageQuery } from '../../http/pagination.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import type { Actor } from '../../shared/actor.js';
+import type { PasswordHasher } from '../../shared/passwords.js';
 import type { AuditAction, AuditService } from '../audit/audit.service.js';
-import type { PasswordHasher } from '../auth/passwords.js';
 import type { CreateManagerInput, UpdateManagerInput } from './managers.schemas.js';
 import { toUserDto } from './presenters.js';
 import { emailTakenError, managerNotFound, requireManager } from './user-errors.js';
@@ -56,14 +56,10 @@ export function createManagersService(deps: {
             tx,
           );
           await deps.audit.record(
-            {
-              companyId: actor.companyId,
-              actorUserId: actor.userId,
-              action: 'manager.created',
-              targetType: 'user',
-              targetId: created.id,
-              details: { name: created.name, email: created.email },
-            },
+            actor,
+            'manager.created',
+            { type: 'user', id: created.id },
+            { name: created.name, email: created.email },
             tx,
           );
           return created;
@@ -100,17 +96,7 @@ export function createManagersService(deps: {
           if (!updated) {
             throw managerNotFound(managerId);
           }
-          await deps.audit.record(
-            {
-              companyId: actor.companyId,
-              actorUserId: actor.userId,
-              action,
-              targetType: 'user',
-              targetId: managerId,
-              details: { fields: changed },
-            },
-            tx,
-          );
+          await deps.audit.record(actor, action, { type: 'user', id: managerId }, { fields: changed }, tx);
           return updated;
         })
         .catch(rethrowEmailTaken(input.email));
@@ -131,16 +117,7 @@ export function createManagersService(deps: {
           { active: false, revokeTokens: true },
           tx,
         );
-        await deps.audit.record(
-          {
-            companyId: actor.companyId,
-            actorUserId: actor.userId,
-            action: 'manager.deactivated',
-            targetType: 'user',
-            targetId: managerId,
-          },
-          tx,
-        );
+        await deps.audit.record(actor, 'manager.deactivated', { type: 'user', id: managerId }, undefined, tx);
         return updated!;
       });
       emitChange(deps.events, user.companyId, user.id, true);

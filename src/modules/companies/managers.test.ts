@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   type ApiResponse,
@@ -10,18 +10,11 @@ import {
   givenManager,
   uniqueEmail,
 } from '../../../test/support/factories.js';
-import { createTestApp, type TestApp } from '../../../test/support/test-app.js';
+import { useTestApp } from '../../../test/support/use-test-app.js';
 
-let app: TestApp;
-
-beforeAll(async () => {
-  // Every test registers its own companies and signs users in from one address; the per-address
-  // limit on register/login is not what this file is about, so it is raised out of the way.
-  app = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000' });
-});
-afterAll(async () => {
-  await app.close();
-});
+// Every test registers its own companies and signs users in from one address; the per-address
+// limit on register/login is not what this file is about, so it is raised out of the way.
+const app = useTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000' });
 
 const newManagerBody = () => ({
   name: 'Mia Manager',

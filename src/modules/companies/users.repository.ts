@@ -3,8 +3,9 @@ import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.js';
 import type { CursorPosition, PageQuery } from '../../http/pagination.js';
 import { offsetOf } from '../../http/pagination.js';
+import type { Role } from '../../shared/role.js';
 import { companies, type CompanyRow } from './companies.table.js';
-import { type Role, type UserRow, users } from './users.table.js';
+import { type UserRow, users } from './users.table.js';
 
 export type NewUser = typeof users.$inferInsert;
 export type UserPatch = Partial<Pick<UserRow, 'name' | 'email' | 'passwordHash' | 'active' | 'role'>> & {

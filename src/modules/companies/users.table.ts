@@ -11,10 +11,10 @@ import {
 } from 'drizzle-orm/pg-core';
 
 import { newId } from '../../shared/ids.js';
+import { ROLES } from '../../shared/role.js';
 import { companies } from './companies.table.js';
 
-export const userRole = pgEnum('user_role', ['admin', 'manager']);
-export type Role = (typeof userRole.enumValues)[number];
+export const userRole = pgEnum('user_role', ROLES);
 
 export const users = pgTable(
   'users',

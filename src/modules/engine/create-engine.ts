@@ -2,13 +2,26 @@ import { join } from 'node:path';
 
 import type { Logger } from 'pino';
 
+import type { ApiApp } from '../../http/types.js';
+import type { Actor } from '../../shared/actor.js';
 import type { EngineFactory } from './engine.js';
-import { createSimulatorNetwork, type SimulatorNetwork } from './simulator/simulator-engine.js';
+import { simulatorRoutes } from './simulator/simulator.routes.js';
+import { createSimulatorNetwork } from './simulator/simulator-network.js';
+
+/** What an engine's own endpoints need from the rest of the service. */
+export interface EngineRouteDeps {
+  /** 404 unless the session is the actor's company's. */
+  requireSession: (actor: Actor, sessionId: string) => Promise<unknown>;
+  /** Resolves once the session has handled every event its engine reported so far. */
+  settled: (sessionId: string) => Promise<void>;
+}
 
 export interface EngineSetup {
   factory: EngineFactory;
-  /** Present only with the simulator: the control endpoints drive it. */
-  simulator: SimulatorNetwork | null;
+  /** Registers the engine's own endpoints on the /api scope; null when it has none. */
+  routes: ((api: ApiApp, deps: EngineRouteDeps) => void) | null;
+  /** Drops whatever the engine keeps about a session that was deleted. */
+  sessionDeleted: (sessionId: string) => void;
 }
 
 /**
@@ -27,11 +40,17 @@ export async function createEngine(
       redeliverOnReconnect: 3,
       recordDir: join(dataDir, 'simulator'),
     });
-    return { factory: network.engineFactory, simulator: network };
+    return {
+      factory: network.engineFactory,
+      // The control endpoints drive the simulated phones and contacts.
+      routes: (api, deps) => simulatorRoutes(api, { network, ...deps }),
+      sessionDeleted: (sessionId) => network.forget(sessionId),
+    };
   }
   const { createBaileysEngineFactory } = await import('./baileys/baileys-engine.js');
   return {
     factory: createBaileysEngineFactory({ logger, webSocketUrl: config.webSocketUrl ?? undefined }),
-    simulator: null,
+    routes: null,
+    sessionDeleted: () => {},
   };
 }

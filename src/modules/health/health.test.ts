@@ -7,7 +7,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { call } from '../../../test/support/factories.js';
-import { createTestApp, type TestApp, testEnv } from '../../../test/support/test-app.js';
+import { testEnv } from '../../../test/support/test-app.js';
+import { useTestApp } from '../../../test/support/use-test-app.js';
 import { type App, buildApp } from '../../app.js';
 import { loadConfig } from '../../config.js';
 import { type Database, fromPool } from '../../db/client.js';
@@ -17,13 +18,7 @@ const { version } = JSON.parse(readFileSync(new URL('../../../package.json', imp
 };
 
 describe('GET /api/health', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await createTestApp();
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  const app = useTestApp();
 
   it('answers 200 without a token, with the database reachable', async () => {
     const res = await call(app, 'GET', '/api/health');
@@ -101,14 +96,8 @@ describe('GET /api/health with an unreachable database', () => {
 });
 
 describe('GET /api/health after the database is closed', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await createTestApp();
-  });
-  afterAll(async () => {
-    // Its database is already closed: close() must tolerate that and still drop the copy.
-    await app?.close();
-  });
+  // Its database is closed by the test: close() must tolerate that and still drop the copy.
+  const app = useTestApp();
 
   it('answers 200 while the database is open, then 503 once it is closed', async () => {
     const before = await call(app, 'GET', '/api/health');

@@ -12,11 +12,62 @@ import type {
 
 export type Io = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
-/** The contract's "to" column. */
+/** Who hears a session's event: the company's admins, and managers with any right or with canRead. */
 export type Audience = 'admins' | 'members' | 'readers';
 export type Scope = { companyId: string; sessionId: string };
 export type ServerEvent = keyof ServerToClientEvents;
 export type PayloadOf<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
+
+const AUDIENCE_TEXT: Record<Audience, string> = {
+  admins: 'admins',
+  members: 'admins; managers with access',
+  readers: 'admins; managers with canRead',
+};
+
+/**
+ * Every event the server sends, who hears it and what it carries: the contract's real-time table,
+ * our additions after it, in the order the API description lists them. An event with an `audience`
+ * goes to that audience's rooms (fanOut below sends it there); the others name who gets them.
+ */
+export const SOCKET_EVENTS = {
+  'whatsapp:qr': { audience: 'admins', payload: '{sessionId, qrCode, qr, expiresAt}' },
+  'whatsapp:ready': { audience: 'members', payload: '{sessionId, phoneNumber, displayName}' },
+  'whatsapp:message': { audience: 'readers', payload: '{sessionId, chatId, chat, message}' },
+  'whatsapp:message_sent': { audience: 'readers', payload: '{sessionId, chatId, message}' },
+  'whatsapp:message_status': {
+    audience: 'readers',
+    payload: '{sessionId, chatId, messageId, waMessageId, status}',
+  },
+  'whatsapp:message_updated': {
+    audience: 'readers',
+    payload: '{sessionId, chatId, message} (edited or deleted by its sender)',
+  },
+  'whatsapp:chat_updated': { audience: 'readers', payload: '{sessionId, chat}' },
+  'whatsapp:disconnected': { audience: 'members', payload: '{sessionId, reason, loggedOut}' },
+  'whatsapp:session_status': { audience: 'members', payload: '{sessionId, status}' },
+  'whatsapp:history_progress': { audience: 'admins', payload: '{sessionId, progress, chats, messages}' },
+  'whatsapp:access_changed': {
+    to: 'the manager concerned',
+    payload: '{sessionId, rights} (rights null when revoked)',
+  },
+  'realtime:connected': { to: 'the connecting socket', payload: '{recovered}' },
+} as const satisfies {
+  [E in ServerEvent]: { audience: Audience; payload: string } | { to: string; payload: string };
+};
+
+/** The events sent to an audience's rooms. */
+type RoomEvent = {
+  [E in ServerEvent]: (typeof SOCKET_EVENTS)[E] extends { audience: Audience } ? E : never;
+}[ServerEvent];
+
+/** SOCKET_EVENTS as the API description's markdown table. */
+export function socketEventsTable(): string {
+  const rows = Object.entries(SOCKET_EVENTS).map(([event, entry]) => {
+    const to = 'audience' in entry ? AUDIENCE_TEXT[entry.audience] : entry.to;
+    return `| ${event} | ${to} | ${entry.payload} |`;
+  });
+  return ['| event | to | payload |', '|---|---|---|', ...rows].join('\n');
+}
 
 /** Where fan-out sends (socket.io in the service; a recorder in a unit test). */
 export interface Outbox {
@@ -47,54 +98,59 @@ export function ioOutbox(io: Io): Outbox {
 
 type FanOut = { [K in EventName]?: (event: DomainEvents[K], out: Outbox) => void };
 
+/** Sends a session's event to the audience SOCKET_EVENTS gives it. */
+function send<E extends RoomEvent>(out: Outbox, scope: Scope, event: E, payload: PayloadOf<E>): void {
+  out.send(SOCKET_EVENTS[event].audience, scope, event, payload);
+}
+
 /**
- * Domain event → the contract event and its audience. Payloads are built field by field: what is
- * not listed (companyId, anything added to a domain event later) never leaves the server.
+ * Domain event → the contract event (its audience is in SOCKET_EVENTS). Payloads are built field by
+ * field: what is not listed (companyId, anything added to a domain event later) never leaves the server.
  */
 export const fanOut: FanOut = {
   'session.qr': (e, out) =>
-    out.send('admins', e, 'whatsapp:qr', {
+    send(out, e, 'whatsapp:qr', {
       sessionId: e.sessionId,
       qrCode: e.qrCode,
       qr: e.qr,
       expiresAt: e.expiresAt,
     }),
   'session.ready': (e, out) =>
-    out.send('members', e, 'whatsapp:ready', {
+    send(out, e, 'whatsapp:ready', {
       sessionId: e.sessionId,
       phoneNumber: e.phoneNumber,
       displayName: e.displayName,
     }),
   'session.disconnected': (e, out) =>
-    out.send('members', e, 'whatsapp:disconnected', {
+    send(out, e, 'whatsapp:disconnected', {
       sessionId: e.sessionId,
       reason: e.reason,
       loggedOut: e.loggedOut,
     }),
   'session.status_changed': (e, out) =>
-    out.send('members', e, 'whatsapp:session_status', { sessionId: e.sessionId, status: e.status }),
+    send(out, e, 'whatsapp:session_status', { sessionId: e.sessionId, status: e.status }),
   'session.history_progress': (e, out) =>
-    out.send('admins', e, 'whatsapp:history_progress', {
+    send(out, e, 'whatsapp:history_progress', {
       sessionId: e.sessionId,
       progress: e.progress,
       chats: e.chats,
       messages: e.messages,
     }),
   'message.received': (e, out) =>
-    out.send('readers', e, 'whatsapp:message', {
+    send(out, e, 'whatsapp:message', {
       sessionId: e.sessionId,
       chatId: e.chat.id,
       chat: e.chat,
       message: e.message,
     }),
   'message.sent': (e, out) =>
-    out.send('readers', e, 'whatsapp:message_sent', {
+    send(out, e, 'whatsapp:message_sent', {
       sessionId: e.sessionId,
       chatId: e.chatId,
       message: e.message,
     }),
   'message.status': (e, out) =>
-    out.send('readers', e, 'whatsapp:message_status', {
+    send(out, e, 'whatsapp:message_status', {
       sessionId: e.sessionId,
       chatId: e.chatId,
       messageId: e.messageId,
@@ -102,13 +158,12 @@ export const fanOut: FanOut = {
       status: e.status,
     }),
   'message.updated': (e, out) =>
-    out.send('readers', e, 'whatsapp:message_updated', {
+    send(out, e, 'whatsapp:message_updated', {
       sessionId: e.sessionId,
       chatId: e.chatId,
       message: e.message,
     }),
-  'chat.updated': (e, out) =>
-    out.send('readers', e, 'whatsapp:chat_updated', { sessionId: e.sessionId, chat: e.chat }),
+  'chat.updated': (e, out) => send(out, e, 'whatsapp:chat_updated', { sessionId: e.sessionId, chat: e.chat }),
 };
 
 /** Subscribes every entry of the table to the bus; returns the unsubscribe. */

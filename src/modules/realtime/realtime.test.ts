@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { call, type GivenCompany, givenCompany, givenManager } from '../../../test/support/factories.js';
 import {
@@ -10,20 +10,15 @@ import {
   refused,
   settle,
 } from '../../../test/support/socket-client.js';
-import { createTestApp, TEST_JWT_SECRET, type TestApp } from '../../../test/support/test-app.js';
+import { createTestApp, TEST_JWT_SECRET } from '../../../test/support/test-app.js';
+import { useTestApp } from '../../../test/support/use-test-app.js';
 import type { DomainEvents } from '../../events/domain-events.js';
 import { type Audience, fanOut, type Outbox } from './fan-out.js';
 
-let app: TestApp;
-
-beforeAll(async () => {
-  app = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000' });
-  await app.http.listen({ port: 0, host: '127.0.0.1' });
-});
-afterAll(async () => {
-  closeAllSockets();
-  await app.close();
-});
+const app = useTestApp(
+  { AUTH_RATE_LIMIT_PER_MINUTE: '100000' },
+  { listen: true, beforeClose: closeAllSockets },
+);
 
 const READ_ONLY = { canRead: true, canWrite: false, canManageChats: false };
 const FULL = { canRead: true, canWrite: true, canManageChats: true };

@@ -77,25 +77,26 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
   );
 
   // --- Membership bookkeeping -------------------------------------------------------------------
-  // A clock that ticks whenever a user's rights (or the user) change. A socket records the clock
-  // when its rooms were computed; rooms computed before the user's latest change are stale.
-  let clock = 0;
-  const changedAt = new Map<string, { tick: number; at: number }>();
-  const touch = (userId: string) => {
-    clock += 1;
+  // A version number that goes up whenever a user's rights (or the user) change. A socket records
+  // the version its rooms were computed at; rooms computed before the user's latest change are stale.
+  let rightsVersion = 0;
+  const rightsChangedAt = new Map<string, { version: number; at: number }>();
+  const markRightsChanged = (userId: string) => {
+    rightsVersion += 1;
     const now = Date.now();
-    changedAt.set(userId, { tick: clock, at: now });
-    if (changedAt.size > 1000) {
-      for (const [id, mark] of changedAt) {
+    rightsChangedAt.set(userId, { version: rightsVersion, at: now });
+    if (rightsChangedAt.size > 1000) {
+      for (const [id, mark] of rightsChangedAt) {
         if (now - mark.at > CHANGE_MEMORY_MS) {
-          changedAt.delete(id);
+          rightsChangedAt.delete(id);
         }
       }
     }
   };
-  const changedSince = (userId: string, epoch: number) => (changedAt.get(userId)?.tick ?? 0) > epoch;
+  const rightsChangedSince = (userId: string, version: number) =>
+    (rightsChangedAt.get(userId)?.version ?? 0) > version;
   const isStale = (data: Partial<SocketData> | undefined) =>
-    !data?.actor || changedSince(data.actor.userId, data.epoch ?? -1);
+    !data?.actor || rightsChangedSince(data.actor.userId, data.roomsComputedAt ?? -1);
 
   const roomsOf = async (actor: Actor) =>
     roomsFor(actor, actor.role === 'admin' ? [] : await deps.policy.visibleSessions(actor));
@@ -192,9 +193,9 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
     const proof = proofs.get(auth);
     proofs.delete(auth);
     const actor = await (proof ?? authenticateHandshake(auth, headers));
-    const epoch = clock;
+    const roomsComputedAt = rightsVersion;
     const desired = await roomsOf(actor);
-    socket.data = { actor, epoch };
+    socket.data = { actor, roomsComputedAt };
     handshakeRooms.set(socket, desired);
   };
 
@@ -247,7 +248,7 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
 
   /** Re-checks every socket of the user (token, user still active) and resets its rooms. */
   const recompute = async (userId: string) => {
-    const epoch = clock;
+    const roomsComputedAt = rightsVersion;
     const sockets: AnySocket[] = await io.in(rooms.user(userId)).fetchSockets();
     const admitted: { socket: AnySocket; actor: Actor }[] = [];
     for (const socket of sockets) {
@@ -272,12 +273,12 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
         log.error({ err, userId }, 'could not read rights; the sockets keep their user room only');
       }
     }
-    if (changedSince(userId, epoch)) {
+    if (rightsChangedSince(userId, roomsComputedAt)) {
       return; // a later change queued another job, which reads fresher rights
     }
     for (const { socket } of admitted) {
       setRooms(socket, desired);
-      socket.data.epoch = epoch;
+      socket.data.roomsComputedAt = roomsComputedAt;
     }
   };
 
@@ -286,7 +287,7 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
     // The event carries the new rights, so the user's sockets move rooms synchronously: a revoke is
     // in force before the HTTP answer, and no event of the session can fall between leave and join.
     deps.events.on('access.changed', ({ userId, sessionId, rights }) => {
-      touch(userId);
+      markRightsChanged(userId);
       const sockets = io.in(rooms.user(userId));
       sockets.socketsLeave([rooms.readers(sessionId), rooms.members(sessionId)]);
       sockets.socketsJoin(sessionRooms(sessionId, rights));
@@ -295,17 +296,17 @@ export function attachRealtime(server: HttpServer, deps: RealtimeDeps): Realtime
       for (const id of io.of('/').adapter.rooms.get(rooms.user(userId)) ?? []) {
         const socket = io.of('/').sockets.get(id);
         if (socket) {
-          socket.data.epoch = clock;
+          socket.data.roomsComputedAt = rightsVersion;
         }
       }
     }),
     deps.events.on('user.changed', ({ userId }) => {
       // A new password ends old tokens, a deactivation all of them: each socket re-proves its token.
-      touch(userId);
+      markRightsChanged(userId);
       refresh(userId);
     }),
     deps.events.on('user.deactivated', ({ userId }) => {
-      touch(userId);
+      markRightsChanged(userId);
       io.in(rooms.user(userId)).disconnectSockets(true);
     }),
     deps.events.on('session.deleted', ({ sessionId }) => {

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 
 import { pino } from 'pino';
 import { Namespace } from 'socket.io';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
 import {
@@ -20,7 +20,8 @@ import {
   settle,
   type TestSocket,
 } from '../../../test/support/socket-client.js';
-import { createTestApp, type TestApp } from '../../../test/support/test-app.js';
+import type { TestApp } from '../../../test/support/test-app.js';
+import { useTestApp } from '../../../test/support/use-test-app.js';
 import type { EventBus } from '../../events/event-bus.js';
 import { attachRealtime } from './realtime.js';
 
@@ -31,16 +32,10 @@ import { attachRealtime } from './realtime.js';
  * frame the server writes is seen, whatever a client library would make of it.
  */
 
-let app: TestApp;
-
-beforeAll(async () => {
-  app = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000' });
-  await app.http.listen({ port: 0, host: '127.0.0.1' });
-});
-afterAll(async () => {
-  closeAllSockets();
-  await app.close();
-});
+const app = useTestApp(
+  { AUTH_RATE_LIMIT_PER_MINUTE: '100000' },
+  { listen: true, beforeClose: closeAllSockets },
+);
 
 const READ_ONLY = { canRead: true, canWrite: false, canManageChats: false };
 

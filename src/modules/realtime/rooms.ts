@@ -1,5 +1,5 @@
 import type { Actor } from '../../shared/actor.js';
-import type { Rights } from '../access/access.repository.js';
+import type { Rights } from '../access/policy.js';
 import { allows } from '../access/policy.js';
 
 /**

@@ -1,6 +1,6 @@
 import QRCode from 'qrcode';
 
-import type { Rights } from '../access/access.repository.js';
+import type { Rights } from '../access/policy.js';
 import type { SessionRow } from './sessions.table.js';
 
 /** The contract's `session`; the raw QR and anything engine-internal stay out. */

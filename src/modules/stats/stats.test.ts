@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   type ApiResponse,
@@ -9,21 +9,14 @@ import {
   givenCompany,
   givenManager,
 } from '../../../test/support/factories.js';
-import { createTestApp, type TestApp } from '../../../test/support/test-app.js';
+import { useTestApp } from '../../../test/support/use-test-app.js';
 import { chats } from '../chats/chats.table.js';
 import { messages } from '../chats/messages.table.js';
 import type { MessageType } from '../engine/engine.js';
 import { createStatsRepository } from './stats.repository.js';
 import { createStatsService, statsWindow } from './stats.service.js';
 
-let app: TestApp;
-
-beforeAll(async () => {
-  app = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000' });
-});
-afterAll(async () => {
-  await app.close();
-});
+const app = useTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000' });
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

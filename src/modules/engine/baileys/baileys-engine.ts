@@ -13,7 +13,6 @@ import {
 } from 'baileys';
 import type { Logger } from 'pino';
 
-import { parseWaAddress } from '../../chats/chat-id.js';
 import {
   type EngineContext,
   EngineError,
@@ -22,6 +21,7 @@ import {
   type EngineMessage,
   type WhatsAppEngine,
 } from '../engine.js';
+import { parseWaAddress } from '../wa-address.js';
 import { type BaileysAuth, deserialize, loadBaileysAuth, serialize } from './baileys-auth-store.js';
 import { mapMessages, mapReceipts, mapStatusUpdates, toContractChatId } from './baileys-mapper.js';
 

@@ -12,7 +12,6 @@ import {
   type WAMessageUpdate,
 } from 'baileys';
 
-import { parseWaAddress, type WaAddress } from '../../chats/chat-id.js';
 import type {
   DeliveryStatus,
   EngineEvent,
@@ -21,6 +20,7 @@ import type {
   MessageChange,
   MessageType,
 } from '../engine.js';
+import { parseWaAddress, type WaAddress } from '../wa-address.js';
 
 /**
  * Pure translation of Baileys payloads (`messages.upsert`, `messaging-history.set`,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { CredentialStore, EngineEvent } from '../engine.js';
-import { createSimulatorNetwork } from './simulator-engine.js';
+import { createSimulatorNetwork } from './simulator-network.js';
 
 const SESSION = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
 

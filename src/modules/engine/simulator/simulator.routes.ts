@@ -5,7 +5,7 @@ import { envelope, errors, ok } from '../../../http/envelope.js';
 import type { ApiApp } from '../../../http/types.js';
 import type { Actor } from '../../../shared/actor.js';
 import { SessionParams } from '../../sessions/sessions.schemas.js';
-import type { SimulatorNetwork } from './simulator-engine.js';
+import type { SimulatorNetwork } from './simulator-network.js';
 
 const MESSAGE_TYPES = [
   'text',

@@ -1,20 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { call, givenCompany, givenManager, givenSession } from '../../../../test/support/factories.js';
-import { createTestApp, type TestApp } from '../../../../test/support/test-app.js';
+import { useTestApp } from '../../../../test/support/use-test-app.js';
 import { waitFor } from '../../../../test/support/wait.js';
 
-let app: TestApp;
-
-beforeAll(async () => {
-  app = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000' });
-});
-afterAll(async () => {
-  await app.close();
-});
+const app = useTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '100000' });
 
 /** Every control call, on one session. */
 function controlCalls(sessionId: string) {

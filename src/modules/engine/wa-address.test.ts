@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseWaAddress } from './chat-id.js';
+import { parseWaAddress } from './wa-address.js';
 
 describe('parseWaAddress', () => {
   it.each([
