@@ -25,6 +25,7 @@ import {
   simulateStatus,
   simulatorOutgoing,
   type TestServer,
+  waitForSocketsClosed,
   withServerAndBrowser,
 } from './support.js';
 
@@ -445,6 +446,8 @@ describe('the inbox', () => {
     await page
       .locator('[data-testid=connection-status]:not([data-status=connected])')
       .waitFor({ timeout: 30_000 });
+    // Only a change the server makes while it knows the socket is gone keeps it from replaying.
+    await waitForSocketsClosed(server, t.manager.user.id);
     await grantAccess(server, t.admin.token, t.session.id, t.manager.user.id, {
       canRead: true,
       canWrite: true,

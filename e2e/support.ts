@@ -84,6 +84,21 @@ export async function startServer(env: EnvInput = {}): Promise<TestServer> {
   };
 }
 
+/**
+ * Waits until the server has seen every socket of the user close. A page that went offline knows
+ * at once; the server learns it a moment later, and what happens meanwhile still reaches the
+ * socket it believes connected.
+ */
+export async function waitForSocketsClosed(server: TestServer, userId: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while ((await server.app.realtime.io.in(`user:${userId}`).fetchSockets()).length > 0) {
+    if (Date.now() > deadline) {
+      throw new Error(`the server still holds a socket of user ${userId} after ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 // --- The browser ------------------------------------------------------------------------------------
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -32,7 +32,7 @@ import { serializerCompiler } from './http/serializer.js';
 import type { ApiApp } from './http/types.js';
 import { createModules, type Modules } from './modules/index.js';
 import { socketEventsTable } from './modules/realtime/fan-out.js';
-import { attachRealtime } from './modules/realtime/realtime.js';
+import { attachRealtime, type Realtime } from './modules/realtime/realtime.js';
 import { redactUrl } from './shared/logger.js';
 
 export interface AppDeps {
@@ -44,6 +44,8 @@ export interface AppDeps {
 export interface App {
   http: ApiApp;
   modules: Modules;
+  /** The socket.io server (tests look at who is connected). */
+  realtime: Realtime;
 }
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -184,7 +186,7 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<A
   // Sockets close before the HTTP server does (it would wait for them forever) and before engines stop.
   app.addHook('preClose', () => realtime.close());
 
-  return { http: app, modules };
+  return { http: app, modules, realtime };
 }
 
 /** Paths the console never answers, so their unknown URLs keep the JSON 404 envelope. */
