@@ -65,46 +65,31 @@ export function createAuditService(deps: { audit: AuditRepository }) {
     );
   };
 
-  /**
-   * Records one action by an actor on a target; pass the surrounding transaction so the entry
-   * commits with the change.
-   */
-  function record(
-    actor: AuditActor,
-    action: AuditAction,
-    target: AuditTarget,
-    details?: Record<string, unknown>,
-    tx?: DbOrTx,
-  ): Promise<void>;
-  /** The same, written out as a whole entry. */
-  function record(entry: AuditEntry, tx?: DbOrTx): Promise<void>;
-  function record(
-    first: AuditActor | AuditEntry,
-    actionOrTx?: AuditAction | DbOrTx,
-    target?: AuditTarget,
-    details?: Record<string, unknown>,
-    tx?: DbOrTx,
-  ): Promise<void> {
-    if (typeof actionOrTx !== 'string') {
-      return write(first as AuditEntry, actionOrTx);
-    }
-    const actor = first as AuditActor;
-    return write(
-      {
-        companyId: actor.companyId,
-        actorUserId: actor.userId,
-        action: actionOrTx,
-        targetType: target?.type,
-        targetId: target?.id,
-        details,
-        ip: actor.ip,
-      },
-      tx,
-    );
-  }
-
   return {
-    record,
+    /**
+     * Records one action by an actor on a target; pass the surrounding transaction so the entry
+     * commits with the change.
+     */
+    record(
+      actor: AuditActor,
+      action: AuditAction,
+      target: AuditTarget,
+      details?: Record<string, unknown>,
+      tx?: DbOrTx,
+    ): Promise<void> {
+      return write(
+        {
+          companyId: actor.companyId,
+          actorUserId: actor.userId,
+          action,
+          targetType: target.type,
+          targetId: target.id,
+          details,
+          ip: actor.ip,
+        },
+        tx,
+      );
+    },
 
     /** The actor's company's audit log, newest first. Admin-only (gated at the route). */
     async list(actor: Actor, query: PageQuery) {

@@ -143,14 +143,10 @@ export function createChatsService(deps: ChatsServiceDeps) {
           const result = { message: toMessageDto(row) };
           await remember(result, tx);
           await deps.audit.record(
-            {
-              companyId: actor.companyId,
-              actorUserId: actor.userId,
-              action: 'message.sent',
-              targetType: 'message',
-              targetId: row.id,
-              details: { sessionId, chatId: chat.id },
-            },
+            actor,
+            'message.sent',
+            { type: 'message', id: row.id },
+            { sessionId, chatId: chat.id },
             tx,
           );
           return { result, updatedChat: stored.chats[0] };

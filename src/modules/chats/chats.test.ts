@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   call,
@@ -8,23 +8,16 @@ import {
   givenManager,
   givenSession,
 } from '../../../test/support/factories.js';
-import { createTestApp, type TestApp } from '../../../test/support/test-app.js';
+import { useTestApp } from '../../../test/support/use-test-app.js';
 import { waitFor } from '../../../test/support/wait.js';
 
-let app: TestApp;
-
-beforeAll(async () => {
-  app = await createTestApp({
-    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-    SEND_RATE_PER_MINUTE: '0',
-    SEND_MAX_ATTEMPTS: '3',
-    SEND_RETRY_DELAY: '20ms',
-    RECONNECT_MIN_DELAY: '20ms',
-    RECONNECT_MAX_DELAY: '100ms',
-  });
-});
-afterAll(async () => {
-  await app.close();
+const app = useTestApp({
+  AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+  SEND_RATE_PER_MINUTE: '0',
+  SEND_MAX_ATTEMPTS: '3',
+  SEND_RETRY_DELAY: '20ms',
+  RECONNECT_MIN_DELAY: '20ms',
+  RECONNECT_MAX_DELAY: '100ms',
 });
 
 const chatsOf = async (token: string, sessionId: string, query = '') =>

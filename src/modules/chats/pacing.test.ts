@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { call, givenCompany, givenSession } from '../../../test/support/factories.js';
-import { createTestApp, type TestApp } from '../../../test/support/test-app.js';
+import { useTestApp } from '../../../test/support/use-test-app.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { createPacer } from './sender.js';
 
@@ -26,16 +26,10 @@ describe('createPacer', () => {
 });
 
 describe('paced sending', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await createTestApp({
-      AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-      SEND_RATE_PER_MINUTE: '60',
-      SEND_BURST: '2',
-    });
-  });
-  afterAll(async () => {
-    await app.close();
+  const app = useTestApp({
+    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+    SEND_RATE_PER_MINUTE: '60',
+    SEND_BURST: '2',
   });
 
   it('sends a burst at once and keeps the rest pending until their turn, refusing none', async () => {

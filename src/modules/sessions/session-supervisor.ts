@@ -117,7 +117,7 @@ function runningSessionQueries(
     },
 
     /**
-     * Waits until every event received so far has been handled: one session's (the simulator's
+     * Waits until every event received so far has been handled: one session's (an engine's
      * control calls answer once their effect is stored), or all of them (tests, shutdown).
      */
     async settled(sessionId?: string): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Db, DbOrTx } from '../../db/client.js';
+import type { Db } from '../../db/client.js';
 import type { EventBus } from '../../events/event-bus.js';
 import { BadRequestError, ConflictError } from '../../http/errors.js';
 import type { Actor } from '../../shared/actor.js';
@@ -20,25 +20,6 @@ export function createSessionsService(deps: {
   engine: string;
   sessionsPerCompany: number;
 }) {
-  const record = (
-    actor: Actor,
-    action: Parameters<AuditService['record']>[0]['action'],
-    sessionId: string,
-    details?: Record<string, unknown>,
-    tx?: DbOrTx,
-  ) =>
-    deps.audit.record(
-      {
-        companyId: actor.companyId,
-        actorUserId: actor.userId,
-        action,
-        targetType: 'session',
-        targetId: sessionId,
-        details,
-      },
-      tx,
-    );
-
   return {
     /** Creates a session and starts its engine (which shows a QR). Admin only. */
     async create(actor: Actor, input: { name?: string | undefined }) {
@@ -57,7 +38,13 @@ export function createSessionsService(deps: {
           { companyId: actor.companyId, name: input.name ?? `WhatsApp ${existing + 1}`, engine: deps.engine },
           tx,
         );
-        await record(actor, 'session.created', created.id, { name: created.name }, tx);
+        await deps.audit.record(
+          actor,
+          'session.created',
+          { type: 'session', id: created.id },
+          { name: created.name },
+          tx,
+        );
         return created;
       });
       await deps.supervisor.start(row);
@@ -128,7 +115,7 @@ export function createSessionsService(deps: {
     async disconnect(actor: Actor, sessionId: string) {
       const { session } = await deps.policy.require(actor, sessionId, 'any');
       await deps.supervisor.logout(session);
-      await record(actor, 'session.disconnected', sessionId);
+      await deps.audit.record(actor, 'session.disconnected', { type: 'session', id: sessionId });
       return toSessionDto((await deps.sessions.find(actor.companyId, sessionId)) ?? session);
     },
 
@@ -136,7 +123,7 @@ export function createSessionsService(deps: {
     async reconnect(actor: Actor, sessionId: string) {
       const { session } = await deps.policy.require(actor, sessionId, 'any');
       await deps.supervisor.start(session);
-      await record(actor, 'session.reconnected', sessionId);
+      await deps.audit.record(actor, 'session.reconnected', { type: 'session', id: sessionId });
       return toSessionDto((await deps.sessions.find(actor.companyId, sessionId)) ?? session);
     },
 
@@ -147,10 +134,10 @@ export function createSessionsService(deps: {
       await deps.supervisor.discard(sessionId);
       await deps.db.transaction(async (tx) => {
         await deps.sessions.delete(actor.companyId, sessionId, tx);
-        await record(
+        await deps.audit.record(
           actor,
           'session.deleted',
-          sessionId,
+          { type: 'session', id: sessionId },
           { name: session.name, phoneNumber: session.phoneNumber },
           tx,
         );

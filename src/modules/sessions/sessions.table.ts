@@ -15,7 +15,7 @@ export const whatsappSessions = pgTable(
       .references(() => companies.id, { onDelete: 'cascade' }),
     name: text().notNull(),
     status: sessionStatus().notNull().default('starting'),
-    /** Which engine runs it (`baileys`, `simulator`); informational, never branched on. */
+    /** The name of the engine that runs it; informational, never branched on. */
     engine: text().notNull(),
     phoneNumber: text(),
     displayName: text(),

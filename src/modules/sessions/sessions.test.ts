@@ -1,22 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { call, givenCompany, givenManager, givenSession } from '../../../test/support/factories.js';
-import { createTestApp, type TestApp } from '../../../test/support/test-app.js';
+import { useTestApp } from '../../../test/support/use-test-app.js';
 import { waitFor } from '../../../test/support/wait.js';
 
-let app: TestApp;
-
-beforeAll(async () => {
-  app = await createTestApp({
-    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-    SESSIONS_PER_COMPANY: '3',
-    RECONNECT_MIN_DELAY: '10ms',
-    RECONNECT_MAX_DELAY: '40ms',
-    RECONNECT_MAX_ATTEMPTS: '3',
-  });
-});
-afterAll(async () => {
-  await app.close();
+const app = useTestApp({
+  AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+  SESSIONS_PER_COMPANY: '3',
+  RECONNECT_MIN_DELAY: '10ms',
+  RECONNECT_MAX_DELAY: '40ms',
+  RECONNECT_MAX_ATTEMPTS: '3',
 });
 
 describe('sessions', () => {

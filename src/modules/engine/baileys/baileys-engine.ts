@@ -1,12 +1,9 @@
 import type { Boom } from '@hapi/boom';
 import {
-  assertMediaContent,
   type BaileysEventMap,
   Browsers,
   DisconnectReason,
-  downloadMediaMessage,
   makeWASocket,
-  normalizeMessageContent,
   type UserFacingSocketConfig,
   type WAMessage,
   type WASocket,
@@ -22,8 +19,9 @@ import {
   type WhatsAppEngine,
 } from '../engine.js';
 import { parseWaAddress } from '../wa-address.js';
-import { type BaileysAuth, deserialize, loadBaileysAuth, serialize } from './baileys-auth-store.js';
+import { type BaileysAuth, loadBaileysAuth } from './baileys-auth-store.js';
 import { mapMessages, mapReceipts, mapStatusUpdates, toContractChatId } from './baileys-mapper.js';
+import { downloadBaileysMedia, withMediaRefs } from './baileys-media.js';
 
 /** The slice of Baileys' socket the adapter uses; tests give a fake with Baileys' own event buffer. */
 export type SocketLike = Pick<
@@ -106,10 +104,6 @@ const QR_LIFETIME_MS = 20_000;
 
 const userOf = (jid: string) => jid.replace(/[:@].*$/, '');
 
-const DOWNLOADABLE = new Set(['image', 'video', 'audio', 'voice', 'document', 'sticker']);
-/** Asking the phone to re-upload expired media has no timeout of its own in Baileys. */
-const REUPLOAD_TIMEOUT_MS = 30_000;
-
 /**
  * The real engine: WhatsApp Web through Baileys, with credentials in our encrypted store. One
  * engine per session; every reconnect makes a new socket with the same auth state and caches.
@@ -154,15 +148,6 @@ function createBaileysEngine(
       const pnUser =
         m.chatWaId.endsWith('@lid') && !m.chatAltWaId ? found[`${userOf(m.chatWaId)}_reverse`] : undefined;
       return pnUser ? { ...m, chatAltWaId: `${pnUser}@c.us` } : m;
-    });
-  };
-
-  /** Media messages keep their raw form (keys, paths): downloading needs it, later and on demand. */
-  const withMediaRefs = (messages: EngineMessage[], raw: WAMessage[]): EngineMessage[] => {
-    const byId = new Map(raw.map((m) => [m.key.id, m]));
-    return messages.map((m) => {
-      const original = DOWNLOADABLE.has(m.type) ? byId.get(m.waMessageId) : undefined;
-      return original ? { ...m, mediaRef: serialize({ key: original.key, message: original.message }) } : m;
     });
   };
 
@@ -384,24 +369,7 @@ function createBaileysEngine(
     },
 
     async downloadMedia(mediaRef) {
-      const socket = requireOpen();
-      const message = deserialize<WAMessage>(mediaRef);
-      const content = assertMediaContent(normalizeMessageContent(message.message));
-      try {
-        const stream = await downloadMediaMessage(
-          message,
-          'stream',
-          {},
-          {
-            logger: log,
-            // Expired media (404/410): the phone is asked once to upload it again.
-            reuploadRequest: (m) => timeout(socket.updateMediaMessage(m), REUPLOAD_TIMEOUT_MS),
-          },
-        );
-        return { stream, mimetype: content.mimetype ?? null };
-      } catch (err) {
-        throw new EngineError(err instanceof Error ? err.message : 'media download failed', true);
-      }
+      return downloadBaileysMedia(requireOpen(), mediaRef, log);
     },
 
     async isOnWhatsApp(phoneNumber) {
@@ -410,14 +378,4 @@ function createBaileysEngine(
       return Boolean(result?.exists);
     },
   };
-}
-
-function timeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('timed out')), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -1,26 +1,34 @@
 import {
   extractMessageContent,
-  isJidBroadcast,
-  isJidNewsletter,
-  isJidStatusBroadcast,
   type MessageUserReceiptUpdate,
   proto,
   type WAMessage,
-  type WAMessageKey,
   WAMessageStatus,
   WAMessageStubType,
   type WAMessageUpdate,
 } from 'baileys';
 
-import type {
-  DeliveryStatus,
-  EngineEvent,
-  EngineMessage,
-  MediaInfo,
-  MessageChange,
-  MessageType,
-} from '../engine.js';
-import { parseWaAddress, type WaAddress } from '../wa-address.js';
+import type { DeliveryStatus, EngineEvent, EngineMessage, MessageChange } from '../engine.js';
+import {
+  isOwn,
+  locate,
+  NO_OWN,
+  type Own,
+  ownOf,
+  personOf,
+  readJid,
+  waIdOf,
+  type Where,
+} from './baileys-address.js';
+import {
+  quotedIdOf,
+  readContent,
+  type Reading,
+  SILENT,
+  systemStub,
+  text,
+  toNumberOrNull,
+} from './baileys-content.js';
 
 /**
  * Pure translation of Baileys payloads (`messages.upsert`, `messaging-history.set`,
@@ -157,143 +165,7 @@ export function mapReceipts(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Addresses
-
-interface Person {
-  phone: { waChatId: string; phoneNumber: string } | null;
-  lid: string | null;
-}
-
-interface Own {
-  phone: { waChatId: string; phoneNumber: string } | null;
-  lid: string | null;
-}
-
-const NO_OWN: Own = { phone: null, lid: null };
-
-/** Where a message belongs: the chat, and the person on the other side (direct) or the author (group). */
-interface Where {
-  chatWaId: string;
-  chatAltWaId: string | null;
-  isGroup: boolean;
-  peer: Person | null;
-  author: Person | null;
-}
-
-function readJid(jid: string | null | undefined): WaAddress | null {
-  return jid?.includes('@') ? parseWaAddress(jid) : null;
-}
-
-function personOf(address: WaAddress | null): Person | null {
-  if (address?.kind === 'person') {
-    return { phone: { waChatId: address.waChatId, phoneNumber: address.phoneNumber }, lid: null };
-  }
-  return address?.kind === 'lid' ? { phone: null, lid: address.lid } : null;
-}
-
-function ownOf(context: { ownPhone?: string | null; ownLid?: string | null }): Own {
-  const phone = personOf(context.ownPhone ? parseWaAddress(context.ownPhone) : null)?.phone ?? null;
-  const lid = personOf(readJid(context.ownLid))?.lid ?? null;
-  return { phone, lid };
-}
-
-function isOwn(person: Person, own: Own): boolean {
-  return (
-    (person.phone !== null && person.phone.phoneNumber === own.phone?.phoneNumber) ||
-    (person.lid !== null && person.lid === own.lid)
-  );
-}
-
-/** The primary id completed by its alternate, when that is the other form and may be trusted. */
-function withAlt(primary: Person, alt: Person | null, trust: (alt: Person) => boolean): Person {
-  if (!alt || !trust(alt)) {
-    return primary;
-  }
-  if (!primary.phone && alt.phone) {
-    return { phone: alt.phone, lid: primary.lid };
-  }
-  if (!primary.lid && alt.lid) {
-    return { phone: primary.phone, lid: alt.lid };
-  }
-  return primary;
-}
-
-function waIdOf(person: Person): string {
-  return person.phone?.waChatId ?? person.lid ?? '';
-}
-
-function direct(peer: Person): Where {
-  return {
-    chatWaId: waIdOf(peer),
-    chatAltWaId: peer.phone && peer.lid ? peer.lid : null,
-    isGroup: false,
-    peer,
-    author: null,
-  };
-}
-
-function locate(key: WAMessageKey, participant: string | null | undefined, own: Own): Where | null {
-  const remoteJid = key.remoteJid;
-  if (!remoteJid || isJidStatusBroadcast(remoteJid) || isJidNewsletter(remoteJid)) {
-    return null;
-  }
-  const fromMe = key.fromMe === true;
-  if (isJidBroadcast(remoteJid)) {
-    // A broadcast list reaches each recipient as a direct message from the sender (Baileys'
-    // getChatId); what we sent to a list has no chat of its own.
-    const sender = fromMe ? null : personOf(readJid(participant));
-    if (!sender) {
-      return null;
-    }
-    const alt = personOf(readJid(key.participantAlt ?? key.remoteJidAlt));
-    return direct(withAlt(sender, alt, (a) => !isOwn(a, own)));
-  }
-  const address = readJid(remoteJid);
-  if (address?.kind === 'group') {
-    const sender = personOf(readJid(participant));
-    const author = sender ? withAlt(sender, personOf(readJid(key.participantAlt)), () => true) : null;
-    return { chatWaId: address.waChatId, chatAltWaId: null, isGroup: true, peer: null, author };
-  }
-  const primary = personOf(address);
-  if (!primary) {
-    return null;
-  }
-  const ownKnown = (a: Person) => (a.phone ? own.phone !== null : own.lid !== null);
-  const alt = personOf(readJid(key.remoteJidAlt));
-  return direct(withAlt(primary, alt, (a) => !isOwn(a, own) && (!fromMe || ownKnown(a))));
-}
-
-// ---------------------------------------------------------------------------------------------
 // Messages
-
-interface Reading {
-  type: MessageType;
-  body: string | null;
-  media: MediaInfo | null;
-}
-
-const SILENT = 'silent';
-
-/** Content that is bookkeeping between devices, not something anyone wrote. */
-const SILENT_KEYS = new Set<keyof proto.IMessage>([
-  'protocolMessage',
-  'pollUpdateMessage',
-  'encReactionMessage',
-  'encEventResponseMessage',
-  'encCommentMessage',
-  'keepInChatMessage',
-  'pinInChatMessage',
-  'stickerSyncRmrMessage',
-  'secretEncryptedMessage',
-  'call',
-]);
-
-/** Keys that ride along with real content and say nothing by themselves. */
-const CARRIER_KEYS = new Set<string>([
-  'messageContextInfo',
-  'senderKeyDistributionMessage',
-  'fastRatchetKeySenderKeyDistributionMessage',
-]);
 
 function mapOne(
   message: WAMessage,
@@ -415,215 +287,6 @@ function protocolChange(
   }
   return null;
 }
-
-function readContent(c: proto.IMessage): Reading | typeof SILENT | null {
-  if (c.conversation != null) {
-    return { type: 'text', body: text(c.conversation), media: null };
-  }
-  if (c.extendedTextMessage) {
-    return { type: 'text', body: text(c.extendedTextMessage.text), media: null };
-  }
-  if (c.imageMessage) {
-    const m = c.imageMessage;
-    return {
-      type: 'image',
-      body: text(m.caption),
-      media: compact({
-        mimetype: m.mimetype,
-        size: toNumberOrNull(m.fileLength),
-        width: m.width,
-        height: m.height,
-      }),
-    };
-  }
-  const video = c.videoMessage ?? c.ptvMessage;
-  if (video) {
-    return {
-      type: 'video',
-      body: text(video.caption),
-      media: compact({
-        mimetype: video.mimetype,
-        size: toNumberOrNull(video.fileLength),
-        duration: video.seconds,
-        width: video.width,
-        height: video.height,
-      }),
-    };
-  }
-  if (c.audioMessage) {
-    const m = c.audioMessage;
-    return {
-      type: m.ptt ? 'voice' : 'audio',
-      body: null,
-      media: compact({ mimetype: m.mimetype, size: toNumberOrNull(m.fileLength), duration: m.seconds }),
-    };
-  }
-  if (c.documentMessage) {
-    const m = c.documentMessage;
-    return {
-      type: 'document',
-      body: text(m.caption),
-      media: compact({
-        mimetype: m.mimetype,
-        size: toNumberOrNull(m.fileLength),
-        fileName: text(m.fileName) ?? text(m.title),
-      }),
-    };
-  }
-  if (c.stickerMessage) {
-    const m = c.stickerMessage;
-    return {
-      type: 'sticker',
-      body: null,
-      media: compact({
-        mimetype: m.mimetype,
-        size: toNumberOrNull(m.fileLength),
-        width: m.width,
-        height: m.height,
-      }),
-    };
-  }
-  if (c.locationMessage) {
-    const m = c.locationMessage;
-    const label = [text(m.name), text(m.address)].filter(Boolean).join(', ');
-    return location(label, m.degreesLatitude, m.degreesLongitude);
-  }
-  if (c.liveLocationMessage) {
-    const m = c.liveLocationMessage;
-    return location(text(m.caption) ?? 'Live location', m.degreesLatitude, m.degreesLongitude);
-  }
-  if (c.contactMessage) {
-    const m = c.contactMessage;
-    return { type: 'contact', body: text(m.displayName), media: compact({ vcard: text(m.vcard) }) };
-  }
-  if (c.contactsArrayMessage) {
-    const contacts = c.contactsArrayMessage.contacts ?? [];
-    const names = contacts.map((contact) => text(contact.displayName)).filter((n): n is string => n !== null);
-    const vcards = contacts.map((contact) => text(contact.vcard)?.trimEnd()).filter((v): v is string => !!v);
-    return {
-      type: 'contact',
-      body: names.length > 0 ? names.join(', ') : text(c.contactsArrayMessage.displayName),
-      media: compact({ vcard: vcards.length > 0 ? vcards.join('\n') : null }),
-    };
-  }
-  if (c.reactionMessage) {
-    const target = c.reactionMessage.key?.id;
-    const emoji = text(c.reactionMessage.text);
-    return target ? { type: 'reaction', body: emoji, media: { emoji, targetWaMessageId: target } } : SILENT;
-  }
-  // A tapped button or list row of a business message reads as what the person tapped.
-  const tapped =
-    c.buttonsResponseMessage?.selectedDisplayText ??
-    c.templateButtonReplyMessage?.selectedDisplayText ??
-    c.listResponseMessage?.title ??
-    c.interactiveResponseMessage?.body?.text;
-  if (tapped != null) {
-    return { type: 'text', body: text(tapped), media: null };
-  }
-  const keys = Object.keys(c).filter(
-    (k) => c[k as keyof proto.IMessage] != null && !CARRIER_KEYS.has(k) && !k.startsWith('$'),
-  );
-  if (keys.some((k) => SILENT_KEYS.has(k as keyof proto.IMessage))) {
-    return SILENT;
-  }
-  return keys.length > 0 ? { type: 'unknown', body: null, media: null } : null;
-}
-
-function location(label: string, latitude?: number | null, longitude?: number | null): Reading {
-  const known = typeof latitude === 'number' && typeof longitude === 'number';
-  const coordinates = known ? `${round(latitude)}, ${round(longitude)}` : '';
-  const body = label && coordinates ? `${label} (${coordinates})` : label || coordinates || null;
-  return {
-    type: 'location',
-    body,
-    media: known ? { latitude, longitude } : null,
-  };
-}
-
-function round(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
-}
-
-/** The replied-to message: `contextInfo.stanzaId` of whichever content the message carries. */
-function quotedIdOf(content: proto.IMessage): string | null {
-  for (const value of Object.values(content) as unknown[]) {
-    if (typeof value === 'object' && value !== null && 'contextInfo' in value) {
-      const info = (value as { contextInfo?: proto.IContextInfo | null }).contextInfo;
-      if (info?.stanzaId) {
-        return info.stanzaId;
-      }
-    }
-  }
-  return null;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Stubs (system events)
-
-const STUB = WAMessageStubType;
-
-function systemStub(
-  message: WAMessage,
-  sender: EngineMessage['sender'],
-): { body: string; chatName?: string } | null {
-  const params = stubParameters(message.messageStubParameters);
-  const actor = sender.name ?? (sender.phoneNumber ? `+${sender.phoneNumber}` : sender.waId) ?? 'Someone';
-  const people = params.map(describePerson).join(', ');
-  const first = params[0] ?? '';
-  switch (message.messageStubType) {
-    case STUB.GROUP_CREATE:
-      return { body: `${actor} created the group “${first}”`, chatName: first || undefined };
-    case STUB.GROUP_CHANGE_SUBJECT:
-      return { body: `${actor} changed the group name to “${first}”`, chatName: first || undefined };
-    case STUB.GROUP_CHANGE_DESCRIPTION:
-      return { body: `${actor} changed the group description` };
-    case STUB.GROUP_PARTICIPANT_ADD:
-      return { body: `${actor} added ${people}` };
-    case STUB.GROUP_PARTICIPANT_REMOVE:
-      return { body: `${actor} removed ${people}` };
-    case STUB.GROUP_PARTICIPANT_LEAVE:
-      return { body: `${people || actor} left` };
-    case STUB.GROUP_PARTICIPANT_INVITE:
-      return { body: `${people || actor} joined using an invite link` };
-    case STUB.GROUP_PARTICIPANT_PROMOTE:
-      return { body: `${actor} made ${people} an admin` };
-    case STUB.GROUP_PARTICIPANT_DEMOTE:
-      return { body: `${actor} removed ${people} as admin` };
-    case STUB.CALL_MISSED_VOICE:
-      return { body: 'Missed voice call' };
-    case STUB.CALL_MISSED_VIDEO:
-      return { body: 'Missed video call' };
-    case STUB.CALL_MISSED_GROUP_VOICE:
-      return { body: 'Missed group voice call' };
-    case STUB.CALL_MISSED_GROUP_VIDEO:
-      return { body: 'Missed group video call' };
-    default:
-      return null;
-  }
-}
-
-function stubParameters(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((p): p is string => typeof p === 'string') : [];
-}
-
-/** A participant of a group stub: v7 writes `{"id","phoneNumber","lid",…}` JSON, older payloads a jid. */
-function describePerson(param: string): string {
-  let jid = param;
-  if (param.startsWith('{')) {
-    try {
-      const parsed: unknown = JSON.parse(param);
-      if (typeof parsed === 'object' && parsed !== null) {
-        const { id, phoneNumber } = parsed as { id?: unknown; phoneNumber?: unknown };
-        jid = typeof phoneNumber === 'string' ? phoneNumber : typeof id === 'string' ? id : param;
-      }
-    } catch {
-      return param;
-    }
-  }
-  const person = personOf(readJid(jid));
-  return person?.phone ? `+${person.phone.phoneNumber}` : (person?.lid ?? jid);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Values
 
@@ -658,35 +321,4 @@ class Furthest {
   list(): StatusUpdate[] {
     return [...this.byId.values()];
   }
-}
-
-/**
- * Protobuf int64 fields: a number, a `Long`, or a `Long` that went through JSON (`{low, high,
- * unsigned}`); a decimal string from protobuf's own JSON. Zero and garbage are null.
- */
-function toNumberOrNull(value: unknown): number | null {
-  let n: number | null = null;
-  if (typeof value === 'number') {
-    n = value;
-  } else if (typeof value === 'string' && /^\d+$/.test(value)) {
-    n = Number(value);
-  } else if (typeof value === 'object' && value !== null) {
-    const long = value as { low?: unknown; high?: unknown; toNumber?: unknown };
-    if (typeof long.toNumber === 'function') {
-      n = (long.toNumber as () => number).call(value);
-    } else if (typeof long.low === 'number' && typeof long.high === 'number') {
-      n = long.high * 2 ** 32 + (long.low >>> 0);
-    }
-  }
-  return n !== null && Number.isFinite(n) && n > 0 ? n : null;
-}
-
-function text(value: string | null | undefined): string | null {
-  return value ? value : null;
-}
-
-/** Media info without the fields WhatsApp left out; null when nothing is left. */
-function compact(media: { [K in keyof MediaInfo]?: MediaInfo[K] | undefined }): MediaInfo | null {
-  const entries = Object.entries(media).filter(([, v]) => v !== null && v !== undefined && v !== '');
-  return entries.length > 0 ? Object.fromEntries(entries) : null;
 }
