@@ -81,7 +81,7 @@ export async function createModules({ config, database, events, log, version }: 
 
   const wa = config.whatsapp;
   const cipher = createCipher(config.encryptionKey);
-  // Fastify's logger is pino; Baileys wants pino's full interface.
+  // Fastify's logger is pino; an engine may want pino's full interface.
   const engine = await createEngine(wa, log as unknown as Logger, config.dataDir);
   const sessionsRepo = createSessionsRepository(db);
   const messagesRepo = createMessagesRepository(db);
