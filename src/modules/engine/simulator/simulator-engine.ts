@@ -29,6 +29,58 @@ export interface SimulatorEngineOptions {
 }
 
 const ACCOUNT_KEY = 'simulator:account';
+const PAIRING_ALPHABET = 'ABCDEFGHJKLMNPQRSTVWXYZ23456789';
+
+/** An 8-character pairing code, as WhatsApp shows for linking by phone number. */
+function pairingCode(): string {
+  return Array.from({ length: 8 }, () => PAIRING_ALPHABET[randomInt(PAIRING_ALPHABET.length)]).join('');
+}
+
+/** A message the session sends, through the phone's faults to the network, which records it. */
+async function sendOnNetwork(
+  input: SendTextInput,
+  sessionId: string,
+  phone: Phone,
+  record: OutgoingStore,
+  state: () => State,
+) {
+  if (state() !== 'ready' || phone.faults.offline) {
+    throw new EngineError('not connected to WhatsApp', true);
+  }
+  if (phone.faults.sendLatencyMs > 0) {
+    await new Promise((resolve) => setTimeout(resolve, phone.faults.sendLatencyMs));
+    if (state() !== 'ready') {
+      throw new EngineError('connection lost while sending', true);
+    }
+  }
+  if (phone.faults.sendFailRate > 0 && Math.random() < phone.faults.sendFailRate) {
+    throw new EngineError('simulated send failure', true);
+  }
+  const received: OutgoingRecord = {
+    waMessageId: input.waMessageId,
+    to: input.to,
+    text: input.text,
+    quotedWaMessageId: input.quoted?.waMessageId ?? null,
+    at: new Date().toISOString(),
+  };
+  // On disk before the send is acknowledged: the network has it even if the process dies now.
+  record.append(sessionId, received);
+  receive(phone, received);
+  return { timestamp: new Date() };
+}
+
+/** The media of a message: plausible bytes, a real PNG for pictures, a labelled file for the rest. */
+async function sampleMedia(mediaRef: string) {
+  const { type, waMessageId } = JSON.parse(mediaRef) as { type: MessageType; waMessageId: string };
+  const bytes =
+    type === 'image'
+      ? await QRCode.toBuffer(`simulated image ${waMessageId}`, { type: 'png', width: 320 })
+      : Buffer.from(`Simulated ${type} of message ${waMessageId}\n`);
+  return {
+    stream: Readable.from([bytes]),
+    mimetype: MEDIA_SAMPLES[type]?.mimetype ?? 'application/octet-stream',
+  };
+}
 
 /** The engine of one session on its simulated phone: the port's adapter. */
 export function createSimulatorEngine(
@@ -137,30 +189,8 @@ export function createSimulatorEngine(
       await context.credentials.clear();
     },
 
-    async sendText(input: SendTextInput) {
-      if (state !== 'ready' || phone.faults.offline) {
-        throw new EngineError('not connected to WhatsApp', true);
-      }
-      if (phone.faults.sendLatencyMs > 0) {
-        await new Promise((resolve) => setTimeout(resolve, phone.faults.sendLatencyMs));
-        if (state !== 'ready') {
-          throw new EngineError('connection lost while sending', true);
-        }
-      }
-      if (phone.faults.sendFailRate > 0 && Math.random() < phone.faults.sendFailRate) {
-        throw new EngineError('simulated send failure', true);
-      }
-      const received: OutgoingRecord = {
-        waMessageId: input.waMessageId,
-        to: input.to,
-        text: input.text,
-        quotedWaMessageId: input.quoted?.waMessageId ?? null,
-        at: new Date().toISOString(),
-      };
-      // On disk before the send is acknowledged: the network has it even if the process dies now.
-      record.append(context.sessionId, received);
-      receive(phone, received);
-      return { timestamp: new Date() };
+    sendText(input: SendTextInput) {
+      return sendOnNetwork(input, context.sessionId, phone, record, () => state);
     },
 
     markRead(chatWaId, waMessageIds) {
@@ -177,8 +207,7 @@ export function createSimulatorEngine(
           new EngineError('pairing is only possible while the session waits for a link', false),
         );
       }
-      const alphabet = 'ABCDEFGHJKLMNPQRSTVWXYZ23456789';
-      const code = Array.from({ length: 8 }, () => alphabet[randomInt(alphabet.length)]).join('');
+      const code = pairingCode();
       emit({ type: 'pairing_code', code });
       return Promise.resolve(code);
     },
@@ -187,16 +216,7 @@ export function createSimulatorEngine(
       if (state !== 'ready') {
         throw new EngineError('not connected to WhatsApp', true);
       }
-      const { type, waMessageId } = JSON.parse(mediaRef) as { type: MessageType; waMessageId: string };
-      // Plausible bytes: a real PNG for pictures, a labelled file for the rest.
-      const bytes =
-        type === 'image'
-          ? await QRCode.toBuffer(`simulated image ${waMessageId}`, { type: 'png', width: 320 })
-          : Buffer.from(`Simulated ${type} of message ${waMessageId}\n`);
-      return {
-        stream: Readable.from([bytes]),
-        mimetype: MEDIA_SAMPLES[type]?.mimetype ?? 'application/octet-stream',
-      };
+      return sampleMedia(mediaRef);
     },
 
     isOnWhatsApp(_phoneNumber) {

@@ -5,6 +5,7 @@ import type { DeliveryStatus, EngineEvent, EngineFactory, EngineMessage, Message
 import { newWaMessageId } from '../message-id.js';
 import { parseWaAddress } from '../wa-address.js';
 import { createSimulatorEngine, type SimulatorEngineOptions } from './simulator-engine.js';
+import { historyBatches, type HistoryInput } from './simulator-history.js';
 import { type Faults, MEDIA_SAMPLES, type Phone, receive } from './simulator-phone.js';
 import { createOutgoingRecord, type OutgoingRecord } from './simulator-record.js';
 
@@ -41,15 +42,39 @@ export interface IncomingInput {
   fromMe?: boolean | undefined;
 }
 
-export interface HistoryInput {
-  chats: number;
-  messagesPerChat: number;
-  /** Messages per history batch (WhatsApp sends history in chunks). */
-  batchSize: number;
-}
+export type { HistoryInput } from './simulator-history.js';
 
 const DOWNLOADABLE = new Set<MessageType>(['image', 'video', 'audio', 'voice', 'document', 'sticker']);
 const MAX_REMEMBERED = 50;
+
+/** The message a contact (or the linked phone itself) writes, as the session's engine reports it. */
+function incomingMessage(input: IncomingInput): EngineMessage {
+  const address = parseWaAddress(input.from);
+  if (!address || address.kind === 'lid') {
+    throw new ConflictError('INVALID_SENDER', `'${input.from}' is not a phone number or a chat id`);
+  }
+  const type = input.type ?? 'text';
+  const sender =
+    address.kind === 'person'
+      ? { waId: address.waChatId, phoneNumber: address.phoneNumber, name: input.pushName ?? null }
+      : { waId: null, phoneNumber: null, name: input.pushName ?? null };
+  const fromMe = input.fromMe ?? false;
+  const waMessageId = input.waMessageId ?? newWaMessageId();
+  return {
+    waMessageId,
+    chatWaId: address.waChatId,
+    fromMe,
+    status: fromMe ? 'sent' : null,
+    type,
+    body: input.text,
+    timestamp: input.timestamp ?? new Date(),
+    sender: fromMe ? { waId: null, phoneNumber: null, name: null } : sender,
+    chatName: address.kind === 'person' && !fromMe ? (input.pushName ?? null) : null,
+    isGroup: address.kind === 'group',
+    media: MEDIA_SAMPLES[type] ?? null,
+    mediaRef: DOWNLOADABLE.has(type) ? JSON.stringify({ type, waMessageId }) : null,
+  };
+}
 
 export function createSimulatorNetwork(options: SimulatorOptions) {
   const phones = new Map<string, Phone>();
@@ -111,31 +136,7 @@ export function createSimulatorNetwork(options: SimulatorOptions) {
     /** A contact sends a message to the session's number. */
     incoming(sessionId: string, input: IncomingInput): EngineMessage {
       const p = phone(sessionId);
-      const address = parseWaAddress(input.from);
-      if (!address || address.kind === 'lid') {
-        throw new ConflictError('INVALID_SENDER', `'${input.from}' is not a phone number or a chat id`);
-      }
-      const type = input.type ?? 'text';
-      const sender =
-        address.kind === 'person'
-          ? { waId: address.waChatId, phoneNumber: address.phoneNumber, name: input.pushName ?? null }
-          : { waId: null, phoneNumber: null, name: input.pushName ?? null };
-      const fromMe = input.fromMe ?? false;
-      const waMessageId = input.waMessageId ?? newWaMessageId();
-      const message: EngineMessage = {
-        waMessageId,
-        chatWaId: address.waChatId,
-        fromMe,
-        status: fromMe ? 'sent' : null,
-        type,
-        body: input.text,
-        timestamp: input.timestamp ?? new Date(),
-        sender: fromMe ? { waId: null, phoneNumber: null, name: null } : sender,
-        chatName: address.kind === 'person' && !fromMe ? (input.pushName ?? null) : null,
-        isGroup: address.kind === 'group',
-        media: MEDIA_SAMPLES[type] ?? null,
-        mediaRef: DOWNLOADABLE.has(type) ? JSON.stringify({ type, waMessageId }) : null,
-      };
+      const message = incomingMessage(input);
       p.delivered.push(message);
       if (p.delivered.length > MAX_REMEMBERED) {
         p.delivered.shift();
@@ -196,37 +197,7 @@ export function createSimulatorNetwork(options: SimulatorOptions) {
         throw new ConflictError('NOT_CONNECTED', `Session '${sessionId}' is not connected`);
       }
       const total = input.chats * input.messagesPerChat;
-      const start = Date.now() - total * 1000;
-      const batches: EngineMessage[][] = [];
-      let batch: EngineMessage[] = [];
-      for (let c = 0; c < input.chats; c++) {
-        const phoneNumber = `7900${String(c).padStart(7, '0')}`;
-        const chatWaId = `${phoneNumber}@c.us`;
-        for (let m = 0; m < input.messagesPerChat; m++) {
-          const fromMe = m % 3 === 2;
-          batch.push({
-            waMessageId: `HIST${sessionId.slice(0, 8).toUpperCase()}${String(c * input.messagesPerChat + m).padStart(10, '0')}`,
-            chatWaId,
-            fromMe,
-            type: 'text',
-            body: `History message ${m + 1} with contact ${c + 1}`,
-            timestamp: new Date(start + (c * input.messagesPerChat + m) * 1000),
-            sender: fromMe
-              ? { waId: null, phoneNumber: null, name: null }
-              : { waId: chatWaId, phoneNumber, name: `Contact ${c + 1}` },
-            chatName: `Contact ${c + 1}`,
-            isGroup: false,
-            status: fromMe ? 'read' : null,
-          });
-          if (batch.length === input.batchSize) {
-            batches.push(batch);
-            batch = [];
-          }
-        }
-      }
-      if (batch.length > 0) {
-        batches.push(batch);
-      }
+      const batches = historyBatches(sessionId, input);
       let sent = 0;
       for (const messages of batches) {
         sent += messages.length;
