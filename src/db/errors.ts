@@ -1,5 +1,5 @@
 /** The SQLSTATE of a PostgreSQL error, seen through Drizzle's wrapper (the driver error is its cause). */
-function sqlState(err: unknown): string | null {
+export function sqlState(err: unknown): string | null {
   for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
@@ -50,4 +50,18 @@ export function isTransientDbError(err: unknown): boolean {
   }
   const state = sqlState(err);
   return state !== null && (state.startsWith('08') || TRANSIENT_STATES.has(state));
+}
+
+/**
+ * The first code along the error's causes: a SQLSTATE or the network's (`ECONNREFUSED`), fit
+ * for a log line, unlike the failed query's message, which carries its parameters.
+ */
+export function driverErrorCode(err: unknown): string | undefined {
+  for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      return code;
+    }
+  }
+  return undefined;
 }

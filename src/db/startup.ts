@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Database } from './client.js';
-import { isTransientDbError } from './errors.js';
+import { driverErrorCode, isTransientDbError } from './errors.js';
 
 /** Why boot gave up on the database: told to the operator as is, without a stack. */
 export class DatabaseUnreachableError extends Error {
@@ -63,15 +63,15 @@ export async function migrateWhenReachable(
   }
 }
 
-/** The driver's code or message, without the statement or its parameters. */
+/** The driver's code, or else the message of an error that is not a failed query (those carry parameters). */
 function describe(err: unknown): string {
-  for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
-    const { code, message } = e as { code?: unknown; message?: unknown };
-    if (typeof code === 'string') {
-      return code;
-    }
-    if (typeof message === 'string' && !(e as { query?: unknown }).query) {
-      return message;
+  const code = driverErrorCode(err);
+  if (code) {
+    return code;
+  }
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (!('query' in e)) {
+      return e.message;
     }
   }
   return 'unreachable';

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 
-import { isTransientDbError } from '../db/errors.js';
+import { driverErrorCode, isTransientDbError, sqlState } from '../db/errors.js';
 import { fail } from './envelope.js';
 import { AppError, RETRY_AFTER_SECONDS } from './errors.js';
 
@@ -76,7 +76,7 @@ function outageReporter(intervalMs = 5_000) {
       return;
     }
     request.log.warn(
-      { code: dbErrorCode(error), turnedAway },
+      { code: driverErrorCode(error), turnedAway },
       'database unavailable: requests answered 503 with Retry-After',
     );
     lastAt = now;
@@ -84,25 +84,9 @@ function outageReporter(intervalMs = 5_000) {
   };
 }
 
-function dbErrorCode(error: unknown): string | undefined {
-  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') {
-      return code;
-    }
-  }
-  return undefined;
-}
-
 /** PostgreSQL's "data exception" class (22xxx): invalid text, dates or numbers out of range. */
 function isDataError(error: unknown): boolean {
-  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) {
-      return true;
-    }
-  }
-  return false;
+  return sqlState(error)?.startsWith('22') ?? false;
 }
 
 function send(
