@@ -7,6 +7,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
+import { onJsonLines } from '../support/json-lines.js';
+
 /**
  * The real server as a child process: `node --import tsx src/main.ts`, embedded PGlite under a
  * temporary DATA_DIR. Each start takes a few seconds (PGlite boot and migrations).
@@ -56,29 +58,19 @@ function spawnServer(env: Record<string, string>): Server {
 
   const logs: LogLine[] = [];
   const waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
-  let partial = '';
   let stderr = '';
   let stdoutText = '';
 
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
     stdoutText += chunk;
-    partial += chunk;
-    const lines = partial.split('\n');
-    partial = lines.pop() ?? '';
-    for (const text of lines) {
-      let line: LogLine;
-      try {
-        line = JSON.parse(text) as LogLine;
-      } catch {
-        continue; // not a log line (e.g. a library's banner)
-      }
-      logs.push(line);
-      for (const waiter of [...waiters]) {
-        if (waiter.match(line)) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(line);
-        }
+  });
+  onJsonLines<LogLine>(child.stdout, (line) => {
+    logs.push(line);
+    for (const waiter of [...waiters]) {
+      if (waiter.match(line)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
       }
     }
   });

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { onJsonLines } from '../../support/json-lines.js';
+
 /**
  * The built server (`npm run build` → `node dist/main.js`) as a child process, as it runs in
  * production: JSON log lines on stdout are parsed and kept, stderr is kept as text.
@@ -61,28 +63,15 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
   const startedAt = Date.now();
   const logs: LogLine[] = [];
   const waiters = new Set<{ match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }>();
-  let partial = '';
   let stderr = '';
   let exit: Exit | null = null;
 
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    partial += chunk;
-    const lines = partial.split('\n');
-    partial = lines.pop() ?? '';
-    for (const text of lines) {
-      let line: LogLine;
-      try {
-        line = JSON.parse(text) as LogLine;
-      } catch {
-        continue;
-      }
-      logs.push(line);
-      for (const waiter of [...waiters]) {
-        if (waiter.match(line)) {
-          waiters.delete(waiter);
-          waiter.resolve(line);
-        }
+  onJsonLines<LogLine>(child.stdout, (line) => {
+    logs.push(line);
+    for (const waiter of [...waiters]) {
+      if (waiter.match(line)) {
+        waiters.delete(waiter);
+        waiter.resolve(line);
       }
     }
   });
