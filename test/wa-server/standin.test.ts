@@ -1,0 +1,117 @@
+import {
+  type AuthenticationState,
+  BufferJSON,
+  initAuthCreds,
+  makeWASocket,
+  type SignalDataTypeMap,
+  type WAMessage,
+  type WASocket,
+} from 'baileys';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { waitFor } from '../support/wait.js';
+import { WaServer } from './server.js';
+
+/** An in-memory auth state, kept through JSON as a real store would keep it. */
+function memoryAuth(): AuthenticationState {
+  const store = new Map<string, string>();
+  return {
+    creds: initAuthCreds(),
+    keys: {
+      get: <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
+        const found: { [id: string]: SignalDataTypeMap[T] } = {};
+        for (const id of ids) {
+          const raw = store.get(`${type}:${id}`);
+          if (raw) {
+            found[id] = JSON.parse(raw, BufferJSON.reviver) as SignalDataTypeMap[T];
+          }
+        }
+        return Promise.resolve(found);
+      },
+      set: (data) => {
+        for (const [type, entries] of Object.entries(data)) {
+          for (const [id, value] of Object.entries(entries ?? {})) {
+            if (value) {
+              store.set(`${type}:${id}`, JSON.stringify(value, BufferJSON.replacer));
+            } else {
+              store.delete(`${type}:${id}`);
+            }
+          }
+        }
+        return Promise.resolve();
+      },
+    },
+  };
+}
+
+describe('the WhatsApp server stand-in, with bare Baileys', () => {
+  let server: WaServer;
+  let sock: WASocket;
+  const auth = memoryAuth();
+  const upserts: WAMessage[] = [];
+  const qrs: string[] = [];
+  let opened = 0;
+
+  const connect = () => {
+    sock = makeWASocket({
+      auth,
+      waWebSocketUrl: server.url,
+      logger: pino({ level: process.env.WA_TEST_LOG ?? 'silent' }),
+      markOnlineOnConnect: false,
+    });
+    sock.ev.on('creds.update', (update) => Object.assign(auth.creds, update));
+    sock.ev.on('messages.upsert', ({ messages }) => upserts.push(...messages));
+    sock.ev.on('connection.update', (update) => {
+      if (update.qr) {
+        qrs.push(update.qr);
+      }
+      if (update.connection === 'open') {
+        opened++;
+      }
+      if (update.connection === 'close') {
+        const code = (update.lastDisconnect?.error as { output?: { statusCode?: number } })?.output
+          ?.statusCode;
+        if (code === 515) {
+          connect();
+        }
+      }
+    });
+  };
+
+  beforeAll(async () => {
+    server = await WaServer.start();
+  });
+  afterAll(async () => {
+    await sock?.end(undefined);
+    await server?.close();
+  });
+
+  it('links by QR and opens', async () => {
+    const phone = server.addAccount({ pn: '15550000001', name: 'Shop' });
+    connect();
+    await waitFor('a QR', () => qrs.length > 0);
+    await server.scan(qrs[0]!, phone.pn);
+    await waitFor('the connection to open', () => opened === 1, 15_000);
+    expect(auth.creds.me?.id).toMatch(/^15550000001:1@s\.whatsapp\.net$/);
+  });
+
+  it('delivers a contact message that Baileys decrypts', async () => {
+    const contact = server.addAccount({ pn: '15550000002', name: 'Ann' });
+    await waitFor('the prekey upload', () => (server.companionOf('15550000001')?.preKeys.size ?? 0) > 0);
+    const id = await server.deliver(contact, server.account('15550000001'), { conversation: 'hello there' });
+    await waitFor('the message upsert', () => upserts.some((m) => m.key.id === id), 15_000);
+    const got = upserts.find((m) => m.key.id === id)!;
+    expect(got.message?.conversation).toBe('hello there');
+    await waitFor('the receipt', () => server.receipts.some((r) => r.id === id));
+  });
+
+  it('decrypts what Baileys sends', async () => {
+    const sent = await sock.sendMessage('15550000002@s.whatsapp.net', { text: 'hi back' });
+    await waitFor('the decrypted copy', () =>
+      server.sent.some((s) => s.id === sent?.key.id && s.recipient === '15550000002:0'),
+    );
+    const copy = server.sent.find((s) => s.id === sent?.key.id && s.recipient === '15550000002:0')!;
+    expect(copy.message.conversation ?? copy.message.extendedTextMessage?.text).toBe('hi back');
+  });
+});
