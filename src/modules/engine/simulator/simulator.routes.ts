@@ -5,98 +5,49 @@ import { envelope, errors, ok } from '../../../http/envelope.js';
 import type { ApiApp } from '../../../http/types.js';
 import type { Actor } from '../../../shared/actor.js';
 import { SessionParams } from '../../sessions/sessions.schemas.js';
+import type { EngineRouteDeps } from '../create-engine.js';
+import {
+  DropBody,
+  FaultsBody,
+  HistoryBody,
+  IncomingBody,
+  Outgoing,
+  ScanBody,
+  StatusBody,
+} from './simulator.schemas.js';
 import type { SimulatorNetwork } from './simulator-network.js';
 
-const MESSAGE_TYPES = [
-  'text',
-  'image',
-  'video',
-  'audio',
-  'voice',
-  'document',
-  'sticker',
-  'location',
-  'contact',
-] as const;
+type SimulatorRouteDeps = EngineRouteDeps & { network: SimulatorNetwork };
 
-const ScanBody = z
-  .strictObject({
-    phoneNumber: z
-      .string()
-      .trim()
-      .regex(/^\d{7,15}$/, 'digits with country code')
-      .optional(),
-    displayName: z.string().trim().min(1).max(100).optional(),
-  })
-  .meta({ id: 'SimulatorScan' });
-
-const IncomingBody = z
-  .strictObject({
-    from: z.string().trim().min(1).max(64),
-    pushName: z.string().trim().max(100).optional(),
-    text: z.string().max(65_536),
-    type: z.enum(MESSAGE_TYPES).optional(),
-    waMessageId: z.string().trim().min(1).max(128).optional(),
-    timestamp: z.iso.datetime({ offset: true }).optional(),
-    fromMe: z.boolean().optional().meta({ description: 'the linked phone itself wrote this to `from`' }),
-  })
-  .meta({ id: 'SimulatorIncoming' });
-
-const StatusBody = z
-  .strictObject({
-    waMessageId: z.string().trim().min(1).max(128),
-    status: z.enum(['delivered', 'read', 'played']),
-  })
-  .meta({ id: 'SimulatorStatus' });
-
-const DropBody = z
-  .strictObject({ loggedOut: z.boolean().optional(), reason: z.string().trim().max(200).optional() })
-  .meta({ id: 'SimulatorDrop' });
-
-const FaultsBody = z
-  .strictObject({
-    offline: z.boolean().optional(),
-    sendFailRate: z.number().min(0).max(1).optional(),
-    sendLatencyMs: z.number().int().min(0).max(60_000).optional(),
-  })
-  .meta({ id: 'SimulatorFaults' });
-
-const HistoryBody = z
-  .strictObject({
-    chats: z.number().int().min(1).max(10_000),
-    messagesPerChat: z.number().int().min(1).max(10_000),
-    batchSize: z.number().int().min(1).max(10_000).optional(),
-  })
-  .refine((b) => b.chats * b.messagesPerChat <= 1_000_000, { message: 'at most 1,000,000 messages' })
-  .meta({ id: 'SimulatorHistory' });
-
-const Outgoing = z.object({
-  waMessageId: z.string(),
-  to: z.string(),
-  text: z.string(),
-  quotedWaMessageId: z.string().nullable(),
-  at: z.string(),
-  deliveries: z.number().int().meta({
-    description: 'how many times the network received this id: 1, or more when it was sent again',
-  }),
-});
+const adminOnly = requireRole('admin');
+const tags = ['simulator'];
 
 /**
  * The simulated phone and network's control panel, registered only with WA_ENGINE=simulator.
  * Each call waits until the service has handled what it caused, so a caller sees the result.
  */
-export function simulatorRoutes(
-  app: ApiApp,
-  deps: {
-    network: SimulatorNetwork;
-    /** 404 unless the session is the actor's company's. */
-    requireSession: (actor: Actor, sessionId: string) => Promise<unknown>;
-    /** Resolves once the session has handled every event its engine reported so far. */
-    settled: (sessionId: string) => Promise<void>;
-  },
-): void {
-  const adminOnly = requireRole('admin');
-  const tags = ['simulator'];
+export function simulatorRoutes(app: ApiApp, deps: SimulatorRouteDeps): void {
+  phoneRoutes(app, deps);
+  harnessRoutes(app, deps);
+}
+
+/**
+ * Does what was asked on the actor's session (404 unless it is the actor's company's) and resolves
+ * once the service has handled what it caused.
+ */
+async function performed<T>(
+  deps: EngineRouteDeps,
+  req: { actor: Actor; params: { sessionId: string } },
+  act: (sessionId: string) => T | Promise<T>,
+): Promise<T> {
+  await deps.requireSession(req.actor, req.params.sessionId);
+  const result = await act(req.params.sessionId);
+  await deps.settled(req.params.sessionId);
+  return result;
+}
+
+/** The phone and its contacts, live: the QR is scanned, a contact writes, a receipt comes, the line drops. */
+function phoneRoutes(app: ApiApp, deps: SimulatorRouteDeps): void {
   const { network } = deps;
   app.post(
     '/simulator/sessions/:sessionId/scan',
@@ -114,9 +65,9 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await deps.requireSession(req.actor, req.params.sessionId);
-      const { phoneNumber } = await network.scan(req.params.sessionId, req.body ?? {});
-      await deps.settled(req.params.sessionId);
+      const { phoneNumber } = await performed(deps, req, (sessionId) =>
+        network.scan(sessionId, req.body ?? {}),
+      );
       return ok({ sessionId: req.params.sessionId, phoneNumber });
     },
   );
@@ -137,12 +88,12 @@ export function simulatorRoutes(
       },
     },
     async (req, reply) => {
-      await deps.requireSession(req.actor, req.params.sessionId);
-      const message = network.incoming(req.params.sessionId, {
-        ...req.body,
-        timestamp: req.body.timestamp ? new Date(req.body.timestamp) : undefined,
-      });
-      await deps.settled(req.params.sessionId);
+      const message = await performed(deps, req, (sessionId) =>
+        network.incoming(sessionId, {
+          ...req.body,
+          timestamp: req.body.timestamp ? new Date(req.body.timestamp) : undefined,
+        }),
+      );
       return reply.code(201).send(ok({ waMessageId: message.waMessageId }));
     },
   );
@@ -163,9 +114,9 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await deps.requireSession(req.actor, req.params.sessionId);
-      network.status(req.params.sessionId, req.body.waMessageId, req.body.status);
-      await deps.settled(req.params.sessionId);
+      await performed(deps, req, (sessionId) =>
+        network.status(sessionId, req.body.waMessageId, req.body.status),
+      );
       return ok(req.body);
     },
   );
@@ -186,13 +137,15 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await deps.requireSession(req.actor, req.params.sessionId);
-      await network.drop(req.params.sessionId, req.body ?? {});
-      await deps.settled(req.params.sessionId);
+      await performed(deps, req, (sessionId) => network.drop(sessionId, req.body ?? {}));
       return ok({ sessionId: req.params.sessionId, loggedOut: req.body?.loggedOut ?? false });
     },
   );
+}
 
+/** For tests and benchmarks: a history of any size, what the network received, injected faults. */
+function harnessRoutes(app: ApiApp, deps: SimulatorRouteDeps): void {
+  const { network } = deps;
   app.post(
     '/simulator/sessions/:sessionId/history',
     {
@@ -209,9 +162,9 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await deps.requireSession(req.actor, req.params.sessionId);
-      const result = network.history(req.params.sessionId, { batchSize: 500, ...req.body });
-      await deps.settled(req.params.sessionId);
+      const result = await performed(deps, req, (sessionId) =>
+        network.history(sessionId, { batchSize: 500, ...req.body }),
+      );
       return ok(result);
     },
   );
@@ -252,9 +205,7 @@ export function simulatorRoutes(
       },
     },
     async (req) => {
-      await deps.requireSession(req.actor, req.params.sessionId);
-      const faults = await network.setFaults(req.params.sessionId, req.body);
-      await deps.settled(req.params.sessionId);
+      const faults = await performed(deps, req, (sessionId) => network.setFaults(sessionId, req.body));
       return ok(faults);
     },
   );

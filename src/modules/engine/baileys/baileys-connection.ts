@@ -1,0 +1,105 @@
+import type { Boom } from '@hapi/boom';
+import { type BaileysEventMap, DisconnectReason } from 'baileys';
+import type { Logger } from 'pino';
+
+import type { EngineEvent } from '../engine.js';
+import type { BaileysAuth } from './baileys-auth-store.js';
+import { toContractChatId } from './baileys-mapper.js';
+import type { SocketLike } from './baileys-socket.js';
+
+const QR_LIFETIME_MS = 20_000;
+
+/** What one engine holds across its sockets: the credentials, the current socket, whether it is open. */
+export interface BaileysConnection {
+  auth: BaileysAuth | null;
+  sock: SocketLike | null;
+  open: boolean;
+}
+
+/** What to do after Baileys closed a socket. */
+export type CloseOutcome =
+  | { kind: 'restart' }
+  | { kind: 'logged_out'; reason: string }
+  | { kind: 'permanent'; reason: string }
+  | { kind: 'retry'; reason: string };
+
+/** Baileys' close codes, as the supervisor should see them. */
+export function classifyClose(error: unknown, paired: boolean): CloseOutcome {
+  const code = (error as Boom | undefined)?.output?.statusCode;
+  const message = error instanceof Error ? error.message : 'connection closed';
+  switch (code) {
+    case DisconnectReason.restartRequired:
+      return { kind: 'restart' };
+    case DisconnectReason.loggedOut:
+      return { kind: 'logged_out', reason: 'The phone unlinked this device' };
+    case DisconnectReason.connectionReplaced:
+      return {
+        kind: 'permanent',
+        reason: 'Another client is using this WhatsApp link; reconnect when it has stopped',
+      };
+    case DisconnectReason.forbidden:
+      return { kind: 'permanent', reason: 'WhatsApp refused this account (403)' };
+    case DisconnectReason.multideviceMismatch:
+      return { kind: 'permanent', reason: 'WhatsApp refused this device (multi-device mismatch)' };
+    case 405:
+      return { kind: 'permanent', reason: 'This WhatsApp Web version is too old; update the service' };
+    case DisconnectReason.timedOut:
+      if (!paired && message === 'QR refs attempts ended') {
+        return {
+          kind: 'permanent',
+          reason: 'The QR code expired before it was scanned; reconnect for a new one',
+        };
+      }
+      return { kind: 'retry', reason: message };
+    default:
+      return { kind: 'retry', reason: message };
+  }
+}
+
+/**
+ * One `connection.update`: a QR, connecting, open (ready), or closed. A close the engine recovers
+ * from by itself (a restart right after pairing) reconnects at once; any other is reported.
+ */
+export async function onConnectionUpdate(
+  connection: BaileysConnection,
+  socket: SocketLike,
+  update: Partial<BaileysEventMap['connection.update']>,
+  deps: { emit: (event: EngineEvent) => void; log: Logger; reconnect: () => Promise<void> },
+): Promise<void> {
+  const { emit } = deps;
+  if (update.qr) {
+    emit({ type: 'qr', qr: update.qr, expiresAt: new Date(Date.now() + QR_LIFETIME_MS) });
+  }
+  if (update.connection === 'connecting') {
+    emit({ type: 'connecting' });
+  }
+  if (update.connection === 'open') {
+    connection.open = true;
+    const phone = toContractChatId(socket.user?.id);
+    emit({
+      type: 'ready',
+      phoneNumber: phone ? phone.replace(/@.*$/, '') : '',
+      displayName: socket.user?.name ?? socket.user?.notify ?? null,
+    });
+  }
+  if (update.connection === 'close') {
+    connection.open = false;
+    connection.sock = null;
+    const outcome = classifyClose(update.lastDisconnect?.error, connection.auth?.paired() ?? false);
+    deps.log.info({ outcome: outcome.kind }, 'WhatsApp connection closed');
+    if (outcome.kind === 'restart') {
+      // Normal right after pairing: a new socket at once, with the same credentials.
+      await deps.reconnect();
+      return;
+    }
+    if (outcome.kind === 'logged_out') {
+      connection.auth = null; // the supervisor deletes the stored credentials
+    }
+    emit({
+      type: 'disconnected',
+      reason: outcome.reason,
+      loggedOut: outcome.kind === 'logged_out',
+      permanent: outcome.kind === 'permanent',
+    });
+  }
+}

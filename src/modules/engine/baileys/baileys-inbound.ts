@@ -1,0 +1,107 @@
+import type { BaileysEventMap, WAMessage } from 'baileys';
+
+import type { EngineEvent, EngineMessage } from '../engine.js';
+import type { BaileysAuth } from './baileys-auth-store.js';
+import { mapMessages, mapReceipts, mapStatusUpdates, toContractChatId } from './baileys-mapper.js';
+import { withMediaRefs } from './baileys-media.js';
+
+const userOf = (jid: string) => jid.replace(/[:@].*$/, '');
+
+export interface InboundDeps {
+  emit: (event: EngineEvent) => void;
+  /** The linked account's own ids, as the current socket knows them. */
+  own: () => { ownPhone: string | null; ownLid: string | null };
+  auth: () => BaileysAuth | null;
+}
+
+/**
+ * What WhatsApp tells a linked device, as port events: live messages, the history sync, delivery
+ * statuses and receipts, and which hidden id is which phone.
+ */
+export function createInbound(deps: InboundDeps) {
+  const { emit, own } = deps;
+
+  /**
+   * A chat WhatsApp addresses only by its hidden id gets its phone id from the mapping Baileys has
+   * persisted (offline: read from our store, no network), so the service files it under one chat.
+   */
+  const withKnownPhones = async (messages: EngineMessage[]): Promise<EngineMessage[]> => {
+    const lidUsers = [
+      ...new Set(
+        messages.filter((m) => m.chatWaId.endsWith('@lid') && !m.chatAltWaId).map((m) => userOf(m.chatWaId)),
+      ),
+    ];
+    const auth = deps.auth();
+    if (lidUsers.length === 0 || !auth) {
+      return messages;
+    }
+    const found = await auth.state.keys.get(
+      'lid-mapping',
+      lidUsers.map((user) => `${user}_reverse`),
+    );
+    return messages.map((m) => {
+      const pnUser =
+        m.chatWaId.endsWith('@lid') && !m.chatAltWaId ? found[`${userOf(m.chatWaId)}_reverse`] : undefined;
+      return pnUser ? { ...m, chatAltWaId: `${pnUser}@c.us` } : m;
+    });
+  };
+
+  const emitMessages = async (raw: WAMessage[], source: 'live' | 'history') => {
+    const mapped = mapMessages(raw, { source, ...own() });
+    if (mapped.messages.length > 0) {
+      const messages = withMediaRefs(await withKnownPhones(mapped.messages), raw);
+      emit({ type: 'messages', source, messages });
+    }
+    if (mapped.changes.length > 0) {
+      emit({ type: 'message_changes', changes: mapped.changes });
+    }
+    for (const pair of mapped.identities) {
+      emit({ type: 'identity', ...pair });
+    }
+  };
+
+  const emitIdentity = (lid: string, pn: string) => {
+    const hidden = toContractChatId(lid);
+    const phone = toContractChatId(pn);
+    if (hidden && phone) {
+      emit({ type: 'identity', lid: hidden, phoneWaId: phone });
+    }
+  };
+
+  /** One batch of the history sync: its identities, its messages, then how far the sync is. */
+  const onHistory = async (history: BaileysEventMap['messaging-history.set']) => {
+    for (const mapping of history.lidPnMappings ?? []) {
+      emitIdentity(mapping.lid, mapping.pn);
+    }
+    await emitMessages(history.messages, 'history');
+    emit({
+      type: 'history_progress',
+      progress: Math.max(0, Math.min(100, Math.round(history.progress ?? 0))),
+      chats: history.chats.length,
+      messages: history.messages.length,
+    });
+  };
+
+  /** The message events of one batch, in the order the port reports them. */
+  return async (events: Partial<BaileysEventMap>) => {
+    const upsert = events['messages.upsert'];
+    if (upsert) {
+      await emitMessages(upsert.messages, 'live');
+    }
+    const history = events['messaging-history.set'];
+    if (history) {
+      await onHistory(history);
+    }
+    const statuses = [
+      ...mapStatusUpdates(events['messages.update'] ?? []),
+      ...mapReceipts(events['message-receipt.update'] ?? [], own()),
+    ];
+    if (statuses.length > 0) {
+      emit({ type: 'message_status', updates: statuses });
+    }
+    const mapping = events['lid-mapping.update'];
+    if (mapping) {
+      emitIdentity(mapping.lid, mapping.pn);
+    }
+  };
+}

@@ -1,0 +1,67 @@
+import { type BaileysEventMap, Browsers, type UserFacingSocketConfig, type WASocket } from 'baileys';
+import type { Logger } from 'pino';
+
+import type { EngineContext } from '../engine.js';
+import type { BaileysAuth } from './baileys-auth-store.js';
+
+/** The slice of Baileys' socket the adapter uses; tests give a fake with Baileys' own event buffer. */
+export type SocketLike = Pick<
+  WASocket,
+  | 'ev'
+  | 'user'
+  | 'end'
+  | 'logout'
+  | 'sendMessage'
+  | 'readMessages'
+  | 'requestPairingCode'
+  | 'onWhatsApp'
+  | 'updateMediaMessage'
+>;
+export type SocketFactory = (config: UserFacingSocketConfig) => SocketLike;
+
+export interface SocketSetup {
+  socketFactory: SocketFactory;
+  auth: BaileysAuth;
+  log: Logger;
+  sentText: EngineContext['sentText'];
+  version?: [number, number, number] | undefined;
+  webSocketUrl?: string | undefined;
+  /** Runs the handling of one batch after the batches before it, any socket's. */
+  inTurn: (handle: () => Promise<void>) => Promise<void>;
+  onEvents: (socket: SocketLike, events: Partial<BaileysEventMap>) => Promise<void>;
+}
+
+/** A socket over the session's credentials, each batch of its events handled in turn. */
+export function openBaileysSocket(setup: SocketSetup): SocketLike {
+  const socket = setup.socketFactory({
+    auth: setup.auth.state,
+    logger: setup.log.child({ module: 'baileys' }, { level: 'warn' }),
+    browser: Browsers.ubuntu('Chrome'),
+    // With true the phone stops showing notifications while we are connected.
+    markOnlineOnConnect: false,
+    syncFullHistory: false,
+    // A recipient that could not decrypt asks for the message again: it is rebuilt from what we stored.
+    getMessage: async (key) => {
+      const text = key.id ? await setup.sentText(key.id) : null;
+      return text === null ? undefined : { conversation: text };
+    },
+    ...(setup.version ? { version: setup.version } : {}),
+    ...(setup.webSocketUrl ? { waWebSocketUrl: setup.webSocketUrl } : {}),
+  });
+  // Baileys neither awaits handlers nor orders them, and turns a throw into an unhandled
+  // rejection: handle each batch in turn (the caller catches).
+  socket.ev.process((events) => setup.inTurn(() => setup.onEvents(socket, events)));
+  return socket;
+}
+
+/** Ends a socket no longer wanted; a failure to end it changes nothing. */
+export async function closeBaileysSocket(socket: SocketLike | null, log: Logger): Promise<void> {
+  if (!socket) {
+    return;
+  }
+  try {
+    await socket.end(undefined);
+  } catch (err) {
+    log.debug({ err }, 'socket end failed');
+  }
+}
