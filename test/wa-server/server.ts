@@ -15,6 +15,7 @@ import {
   takeBundle,
 } from './accounts.js';
 import { makeCertChain } from './certs.js';
+import { type HistoryChunk, historyNotification } from './history.js';
 import { bigEndian, bytes, child, children, node, readBigEndian, splitJid, unixSeconds } from './nodes.js';
 import {
   frame,
@@ -136,6 +137,7 @@ export class WaServer extends EventEmitter<ServerEvents> {
   private readonly wss: WebSocketServer;
   private readonly qrRefs: number;
   private nextSendError: string | null = null;
+  private readonly history = new Map<string, HistoryChunk[]>();
 
   private constructor(wss: WebSocketServer, options: WaServerOptions) {
     super();
@@ -447,6 +449,9 @@ export class WaServer extends EventEmitter<ServerEvents> {
       };
     }
     this.emit('keys', companion);
+    if (!companion.historySent) {
+      void this.sendHistory(companion);
+    }
   }
 
   /** Answers a device-list / LID / contact query for the users it names. */
@@ -609,35 +614,89 @@ export class WaServer extends EventEmitter<ServerEvents> {
     message: proto.IMessage,
     options: { id?: string; via?: 'pn' | 'lid'; at?: Date } = {},
   ): Promise<string> {
-    const id = options.id ?? `3EB0${randomBytes(8).toString('hex').toUpperCase()}`;
+    const id = options.id ?? newMessageId();
     const viaLid = options.via === 'lid';
-    for (const companion of to.companions.values()) {
-      if (companion.loggedOut || !companion.signedPreKey) {
-        continue;
-      }
-      const address = companionAddress(companion);
-      const { type, ciphertext } = await from.phone.encrypt(
-        address,
-        message,
-        from.phone.hasSession(address) ? undefined : takeBundle(companion),
+    for (const companion of this.reachable(to)) {
+      const { type, ciphertext } = await this.encryptFor(companion, from, message);
+      this.push(
+        companion,
+        node(
+          'message',
+          {
+            from: viaLid ? lidJid(from) : pnJid(from),
+            ...(viaLid ? { sender_pn: pnJid(from), addressing_mode: 'lid' } : {}),
+            id,
+            t: unixSeconds(options.at),
+            type: message.reactionMessage ? 'reaction' : 'text',
+            notify: from.name,
+          },
+          [node('enc', { v: '2', type }, ciphertext)],
+        ),
       );
-      const stanza = node(
-        'message',
-        {
-          from: viaLid ? lidJid(from) : pnJid(from),
-          ...(viaLid ? { sender_pn: pnJid(from), addressing_mode: 'lid' } : {}),
-          id,
-          t: unixSeconds(options.at),
-          type: message.reactionMessage ? 'reaction' : 'text',
-          notify: from.name,
-        },
-        [node('enc', { v: '2', type }, ciphertext)],
-      );
-      companion.unacknowledged.set(id, stanza);
-      const connection = this.connectionOf(companion);
-      connection?.send(stanza);
     }
     return id;
+  }
+
+  /** The account's own phone sends `message` to its linked devices (history, its own sends). */
+  async fromPhone(
+    account: Account,
+    message: proto.IMessage,
+    companions = this.reachable(account),
+  ): Promise<string> {
+    const id = newMessageId();
+    for (const companion of companions) {
+      const { type, ciphertext } = await this.encryptFor(companion, account, message);
+      this.push(
+        companion,
+        node(
+          'message',
+          {
+            from: pnJid(account),
+            id,
+            t: unixSeconds(),
+            type: 'text',
+            category: 'peer',
+            notify: account.name,
+          },
+          [node('enc', { v: '2', type }, ciphertext)],
+        ),
+      );
+    }
+    return id;
+  }
+
+  /** History the phone sends a device on its first login; one empty chunk unless a test set some. */
+  setHistory(pn: string, chunks: HistoryChunk[]): void {
+    this.history.set(pn, chunks);
+  }
+
+  private async sendHistory(companion: Companion): Promise<void> {
+    companion.historySent = true;
+    const chunks = this.history.get(companion.account.pn) ?? [{ progress: 100 }];
+    for (const [order, chunk] of chunks.entries()) {
+      await this.fromPhone(companion.account, historyNotification(chunk, order), [companion]);
+    }
+  }
+
+  private reachable(account: Account): Companion[] {
+    return [...account.companions.values()].filter(
+      (companion) => !companion.loggedOut && companion.signedPreKey,
+    );
+  }
+
+  private encryptFor(companion: Companion, sender: Account, message: proto.IMessage) {
+    const address = companionAddress(companion);
+    return sender.phone.encrypt(
+      address,
+      message,
+      sender.phone.hasSession(address) ? undefined : takeBundle(companion),
+    );
+  }
+
+  /** Sends now when the device is connected; keeps it until acknowledged either way. */
+  private push(companion: Companion, stanza: BinaryNode): void {
+    companion.unacknowledged.set(stanza.attrs.id!, stanza);
+    this.connectionOf(companion)?.send(stanza);
   }
 
   /** The contact's phone reports `ids` delivered to (or read on) it. */
@@ -697,3 +756,5 @@ export class WaServer extends EventEmitter<ServerEvents> {
     connection.close();
   }
 }
+
+const newMessageId = () => `3EB0${randomBytes(8).toString('hex').toUpperCase()}`;

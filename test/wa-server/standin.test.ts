@@ -50,6 +50,7 @@ describe('the WhatsApp server stand-in, with bare Baileys', () => {
   let sock: WASocket;
   const auth = memoryAuth();
   const upserts: WAMessage[] = [];
+  const updates: { id: string | null | undefined; status: number | null | undefined }[] = [];
   const qrs: string[] = [];
   let opened = 0;
 
@@ -62,6 +63,9 @@ describe('the WhatsApp server stand-in, with bare Baileys', () => {
     });
     sock.ev.on('creds.update', (update) => Object.assign(auth.creds, update));
     sock.ev.on('messages.upsert', ({ messages }) => upserts.push(...messages));
+    sock.ev.on('messages.update', (list) =>
+      updates.push(...list.map(({ key, update }) => ({ id: key.id, status: update.status }))),
+    );
     sock.ev.on('connection.update', (update) => {
       if (update.qr) {
         qrs.push(update.qr);
@@ -113,5 +117,9 @@ describe('the WhatsApp server stand-in, with bare Baileys', () => {
     );
     const copy = server.sent.find((s) => s.id === sent?.key.id && s.recipient === '15550000002:0')!;
     expect(copy.message.conversation ?? copy.message.extendedTextMessage?.text).toBe('hi back');
+
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    server.receipt(server.account('15550000002'), server.account('15550000001'), [sent!.key.id!]);
+    await waitFor('the delivery update', () => updates.some((u) => u.id === sent?.key.id && u.status === 3));
   });
 });

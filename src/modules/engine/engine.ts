@@ -73,6 +73,8 @@ export type EngineEvent =
   | { type: 'pairing_code'; code: string }
   | { type: 'connecting' }
   | { type: 'ready'; phoneNumber: string; displayName: string | null }
+  /** The account's own name became known or changed after `ready` (WhatsApp sends it after linking). */
+  | { type: 'profile'; displayName: string }
   | {
       type: 'disconnected';
       reason: string;

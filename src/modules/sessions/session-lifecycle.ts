@@ -45,6 +45,7 @@ export function createSessionLifecycle(ctx: LifecycleContext) {
       ctx.logFor(session.ref).info({ status: to }, 'session status changed');
       ctx.events.emit('session.status_changed', { ...session.ref, status: to });
     }
+    return row;
   };
 
   const scheduleReconnect = async (session: RunningSession, reason: string) => {
@@ -177,6 +178,18 @@ export function createEngineEventHandler(ctx: LifecycleContext, lifecycle: Sessi
     ctx.handlers()?.ready(session.ref);
   };
 
+  /** The account's name, known after `ready`: stored, and announced as the ready session's details. */
+  const onProfile = async (session: RunningSession, event: Extract<EngineEvent, { type: 'profile' }>) => {
+    const row = await apply(session, null, { displayName: event.displayName });
+    if (row && session.status === 'ready' && ctx.isCurrent(session)) {
+      ctx.events.emit('session.ready', {
+        ...session.ref,
+        phoneNumber: row.phoneNumber ?? '',
+        displayName: event.displayName,
+      });
+    }
+  };
+
   return async (session: RunningSession, event: EngineEvent): Promise<void> => {
     if (!ctx.isCurrent(session)) {
       return; // queued before its engine was stopped or replaced
@@ -187,11 +200,15 @@ export function createEngineEventHandler(ctx: LifecycleContext, lifecycle: Sessi
         return onQr(session, event);
       case 'pairing_code':
         ctx.logFor(session.ref).info('pairing code issued');
-        return apply(session, 'qr');
+        await apply(session, 'qr');
+        return;
       case 'connecting':
-        return apply(session, 'connecting');
+        await apply(session, 'connecting');
+        return;
       case 'ready':
         return onReady(session, event);
+      case 'profile':
+        return onProfile(session, event);
       case 'disconnected':
         return lifecycle.onDisconnected(session, event);
       case 'messages':

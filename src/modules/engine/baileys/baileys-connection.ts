@@ -14,6 +14,8 @@ export interface BaileysConnection {
   auth: BaileysAuth | null;
   sock: SocketLike | null;
   open: boolean;
+  /** The account's name as last learned, so a new one is reported once. */
+  ownName: string | null;
 }
 
 /** What to do after Baileys closed a socket. */
@@ -75,11 +77,12 @@ export async function onConnectionUpdate(
   }
   if (update.connection === 'open') {
     connection.open = true;
+    connection.ownName = socket.user?.name ?? socket.user?.notify ?? connection.ownName;
     const phone = toContractChatId(socket.user?.id);
     emit({
       type: 'ready',
       phoneNumber: phone ? phone.replace(/@.*$/, '') : '',
-      displayName: socket.user?.name ?? socket.user?.notify ?? null,
+      displayName: connection.ownName,
     });
   }
   if (update.connection === 'close') {
@@ -101,5 +104,25 @@ export async function onConnectionUpdate(
       loggedOut: outcome.kind === 'logged_out',
       permanent: outcome.kind === 'permanent',
     });
+  }
+}
+
+/**
+ * The account's name arrives as the push name of the phone's own messages to a new device (the
+ * history sync), around `open`: kept, and reported once it differs from what `ready` said. Taken
+ * from those messages rather than Baileys' credentials: when they arrive while Baileys buffers
+ * events, its own `me` update of the login overwrites the name in the merged batch.
+ */
+export function onOwnName(
+  connection: BaileysConnection,
+  name: string | null | undefined,
+  emit: (event: EngineEvent) => void,
+): void {
+  if (!name || name === connection.ownName) {
+    return;
+  }
+  connection.ownName = name;
+  if (connection.open) {
+    emit({ type: 'profile', displayName: name });
   }
 }

@@ -9,7 +9,7 @@ import {
   type WhatsAppEngine,
 } from '../engine.js';
 import { loadBaileysAuth } from './baileys-auth-store.js';
-import { type BaileysConnection, onConnectionUpdate } from './baileys-connection.js';
+import { type BaileysConnection, onConnectionUpdate, onOwnName } from './baileys-connection.js';
 import { createInbound } from './baileys-inbound.js';
 import { downloadBaileysMedia } from './baileys-media.js';
 import { sendBaileysText, toBaileysJid } from './baileys-send.js';
@@ -49,7 +49,7 @@ function createBaileysEngine(
   socketFactory: SocketFactory,
 ): WhatsAppEngine {
   const log = options.logger.child({ sessionId: context.sessionId });
-  const connection: BaileysConnection = { auth: null, sock: null, open: false };
+  const connection: BaileysConnection = { auth: null, sock: null, open: false, ownName: null };
   let queue: Promise<void> = Promise.resolve();
 
   const emit = (event: EngineEvent) => context.emit(event);
@@ -70,6 +70,8 @@ function createBaileysEngine(
     if (events['creds.update'] && connection.auth) {
       await connection.auth.saveCreds();
     }
+    const ownMessages = events['messages.upsert']?.messages.filter((m) => m.key.fromMe && m.pushName);
+    onOwnName(connection, ownMessages?.at(-1)?.pushName, emit);
     await inbound(events);
   };
 

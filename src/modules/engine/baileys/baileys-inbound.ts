@@ -1,4 +1,4 @@
-import type { BaileysEventMap, WAMessage } from 'baileys';
+import { type BaileysEventMap, type WAMessage, WAMessageStatus, type WAMessageUpdate } from 'baileys';
 
 import type { EngineEvent, EngineMessage } from '../engine.js';
 import type { BaileysAuth } from './baileys-auth-store.js';
@@ -6,6 +6,16 @@ import { mapMessages, mapReceipts, mapStatusUpdates, toContractChatId } from './
 import { withMediaRefs } from './baileys-media.js';
 
 const userOf = (jid: string) => jid.replace(/[:@].*$/, '');
+
+/**
+ * A receipt that reaches Baileys before it flushed its event buffer (within about 100 ms of the
+ * send) is folded into the echo of our own message, which then carries the status and no update
+ * follows: take the status from the echo, or the message stays `sent` for good.
+ */
+const echoedReceipts = (messages: WAMessage[]): WAMessageUpdate[] =>
+  messages
+    .filter((m) => m.key.fromMe && (m.status ?? 0) >= WAMessageStatus.DELIVERY_ACK)
+    .map((m) => ({ key: m.key, update: { status: m.status } }));
 
 export interface InboundDeps {
   emit: (event: EngineEvent) => void;
@@ -93,6 +103,7 @@ export function createInbound(deps: InboundDeps) {
       await onHistory(history);
     }
     const statuses = [
+      ...mapStatusUpdates(echoedReceipts(upsert?.messages ?? [])),
       ...mapStatusUpdates(events['messages.update'] ?? []),
       ...mapReceipts(events['message-receipt.update'] ?? [], own()),
     ];

@@ -33,9 +33,11 @@ export interface SocketSetup {
 
 /** A socket over the session's credentials, each batch of its events handled in turn. */
 export function openBaileysSocket(setup: SocketSetup): SocketLike {
+  // Baileys is chatty below warn; a quieter service level (error, silent) still wins.
+  const level = setup.log.levelVal > setup.log.levels.values.warn! ? setup.log.level : 'warn';
   const socket = setup.socketFactory({
     auth: setup.auth.state,
-    logger: setup.log.child({ module: 'baileys' }, { level: 'warn' }),
+    logger: setup.log.child({ module: 'baileys' }, { level }),
     browser: Browsers.ubuntu('Chrome'),
     // With true the phone stops showing notifications while we are connected.
     markOnlineOnConnect: false,
