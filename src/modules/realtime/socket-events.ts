@@ -69,6 +69,6 @@ export type InterServerEvents = Record<never, never>;
 /** Set by the handshake, restored with the socket on connection-state recovery. */
 export interface SocketData {
   actor: Actor;
-  /** The rights version this socket's rooms were last computed at (see realtime.ts). */
+  /** The rights version this socket's rooms were last computed at (see rights-clock.ts). */
   roomsComputedAt: number;
 }
