@@ -45,6 +45,7 @@ export interface ReceiptFromClient {
   type: string | undefined;
   participant: string | undefined;
   ids: string[];
+  stanza: BinaryNode;
 }
 
 export interface WaServerOptions {
@@ -62,6 +63,18 @@ interface Registration {
   platform: string;
 }
 
+/**
+ * Answers an IQ the core does not (register with `handleIq`); returns undefined to fall through to
+ * the core's answer (an empty result for anything unknown).
+ */
+export type IqHandler = (
+  connection: Connection,
+  iq: BinaryNode,
+) => BinaryNode | undefined | Promise<BinaryNode | undefined>;
+
+/** Refuses a login: returns the `failure` reason (405, 403, …) or null to let it in. */
+export type LoginCheck = (payload: proto.ClientPayload) => string | null;
+
 type ServerEvents = {
   login: [Companion];
   paired: [Companion];
@@ -73,7 +86,7 @@ type ServerEvents = {
 };
 
 /** One client connection: the handshake, then binary nodes both ways. */
-class Connection {
+export class Connection {
   transport: TransportKeys | null = null;
   registration: Registration | null = null;
   companion: Companion | null = null;
@@ -138,6 +151,8 @@ export class WaServer extends EventEmitter<ServerEvents> {
   private readonly qrRefs: number;
   private nextSendError: string | null = null;
   private readonly history = new Map<string, HistoryChunk[]>();
+  private readonly iqHandlers = new Map<string, IqHandler>();
+  private readonly loginChecks: LoginCheck[] = [];
 
   private constructor(wss: WebSocketServer, options: WaServerOptions) {
     super();
@@ -163,6 +178,18 @@ export class WaServer extends EventEmitter<ServerEvents> {
       connection.socket.terminate();
     }
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  // ---- extension points ----------------------------------------------------------------------
+
+  /** Answers IQs of namespace `xmlns` (media connections, group metadata, …). */
+  handleIq(xmlns: string, handler: IqHandler): void {
+    this.iqHandlers.set(xmlns, handler);
+  }
+
+  /** Runs before every login; the first reason returned refuses it. */
+  checkLogin(check: LoginCheck): void {
+    this.loginChecks.push(check);
   }
 
   // ---- accounts and contacts ---------------------------------------------------------------
@@ -337,6 +364,12 @@ export class WaServer extends EventEmitter<ServerEvents> {
       );
       return;
     }
+    const refused = this.loginChecks.map((check) => check(payload)).find((reason) => reason !== null);
+    if (refused) {
+      connection.send(node('failure', { reason: refused, location: 'standin' }));
+      connection.close();
+      return;
+    }
     const pn = String(payload.username ?? '');
     const companion = this.accounts.get(pn)?.companions.get(payload.device ?? 0);
     if (!companion || companion.loggedOut) {
@@ -375,7 +408,10 @@ export class WaServer extends EventEmitter<ServerEvents> {
           connection.answered(stanza);
           return;
         }
-        connection.send(this.answerIq(connection, stanza));
+        connection.send(
+          (await this.iqHandlers.get(stanza.attrs.xmlns ?? '')?.(connection, stanza)) ??
+            this.answerIq(connection, stanza),
+        );
         return;
       case 'message':
         await this.onClientMessage(connection, stanza);
@@ -587,6 +623,7 @@ export class WaServer extends EventEmitter<ServerEvents> {
       type: stanza.attrs.type,
       participant: stanza.attrs.participant,
       ids,
+      stanza,
     };
     for (const id of ids) {
       this.acknowledged(connection, id);
