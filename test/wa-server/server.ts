@@ -27,6 +27,7 @@ import {
   type TransportKeys,
 } from './noise.js';
 import type { CipherType } from './peer.js';
+import { trustStandin } from './trust.js';
 
 /** A message a linked device sent, as the recipient's device decrypted it. */
 export interface SentByClient {
@@ -54,6 +55,11 @@ export interface WaServerOptions {
   qrRefs?: number;
   /** Presents a chain signed by another root (for the test that the client refuses it). */
   certRoot?: KeyPair;
+  /**
+   * Whether this process's Baileys client is made to trust the stand-in's root (default true; a
+   * client in another process gets it by preload instead).
+   */
+  trust?: boolean;
 }
 
 interface Registration {
@@ -164,6 +170,9 @@ export class WaServer extends EventEmitter<ServerEvents> {
   }
 
   static async start(options: WaServerOptions = {}): Promise<WaServer> {
+    if (options.trust !== false) {
+      trustStandin();
+    }
     const wss = new WebSocketServer({ host: '127.0.0.1', port: options.port ?? 0 });
     await new Promise<void>((resolve) => wss.once('listening', resolve));
     return new WaServer(wss, options);
