@@ -46,6 +46,8 @@ export interface DomainEvents {
     messageId: string;
     waMessageId: string;
     status: MessageStatus;
+    /** Why, when `status` is `failed`. */
+    error: string | null;
   };
   /** A message was edited or deleted for everyone by its sender. */
   'message.updated': { companyId: string; sessionId: string; chatId: string; message: MessageDto };

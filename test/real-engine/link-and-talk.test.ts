@@ -110,4 +110,27 @@ describe('a number linked through the real engine', () => {
       10_000,
     );
   });
+
+  it('marks a send WhatsApp refused as failed, saying why', async () => {
+    server.failNextSend('463');
+    const send = await call(app, 'POST', `/api/whatsapp/sessions/${sessionId}/chats/${ann.pn}/send`, {
+      token: company.token,
+      body: { message: 'Special offer for you' },
+    });
+    expect(send.status).toBeLessThan(300);
+    const messageId: string = send.body.data.message.id;
+    const failed = await admin.next(
+      'whatsapp:message_status',
+      (p) => about(sessionId)(p) && p.messageId === messageId && p.status === 'failed',
+      10_000,
+    );
+    expect(failed.error).toMatch(/not allowed to start new chats/);
+    const stored = await call(app, 'GET', `/api/whatsapp/sessions/${sessionId}/chats/${ann.pn}/messages`, {
+      token: company.token,
+    });
+    expect(stored.body.data.find((m: { id: string }) => m.id === messageId)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/not allowed to start new chats/),
+    });
+  });
 });

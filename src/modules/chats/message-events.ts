@@ -10,5 +10,6 @@ export function emitMessageStatus(events: EventBus, row: MessageRow): void {
     messageId: row.id,
     waMessageId: row.waMessageId,
     status: row.status,
+    error: row.status === 'failed' ? row.error : null,
   });
 }

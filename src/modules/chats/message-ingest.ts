@@ -165,6 +165,14 @@ export function createMessageIngest(deps: {
       }
     },
 
+    /** Sends WhatsApp refused after taking them: failed, with the reason, for whoever watches the chat. */
+    async failures(ref, failures) {
+      const changed = await deps.messages.applyFailures(ref.sessionId, failures);
+      for (const row of changed) {
+        emitMessageStatus(deps.events, row);
+      }
+    },
+
     /** Edits and "delete for everyone": the stored message changes, and so does the preview if it was the last. */
     async changes(ref, changes) {
       for (const change of changes) {

@@ -134,6 +134,33 @@ export function createMessagesRepository(db: Db) {
       return changed;
     },
 
+    /** Our sends WhatsApp refused after taking them: failed with the reason, unless already further. */
+    async applyFailures(
+      sessionId: string,
+      failures: { waMessageId: string; reason: string }[],
+      tx: DbOrTx = db,
+    ): Promise<MessageRow[]> {
+      const changed: MessageRow[] = [];
+      for (const failure of failures) {
+        const [row] = await tx
+          .update(messages)
+          .set({ status: 'failed', error: failure.reason, nextAttemptAt: null })
+          .where(
+            and(
+              eq(messages.sessionId, sessionId),
+              eq(messages.waMessageId, failure.waMessageId),
+              eq(messages.fromMe, true),
+              inArray(messages.status, ['pending', 'sent']),
+            ),
+          )
+          .returning();
+        if (row) {
+          changed.push(row);
+        }
+      }
+      return changed;
+    },
+
     /** Applies an edit or a revoke by the sender; returns the message if we have it. */
     async applyChange(
       sessionId: string,

@@ -63,6 +63,13 @@ export interface EngineMessage {
   mediaRef?: string | null;
 }
 
+/** A sent message WhatsApp refused, with the reason in words a person understands. */
+export interface MessageFailure {
+  waMessageId: string;
+  chatWaId: string;
+  reason: string;
+}
+
 /** A change to a message already sent: WhatsApp's edit and "delete for everyone". */
 export type MessageChange =
   | { kind: 'edit'; waMessageId: string; chatWaId: string; body: string; editedAt: Date }
@@ -85,6 +92,8 @@ export type EngineEvent =
     }
   | { type: 'messages'; source: 'live' | 'history'; messages: EngineMessage[] }
   | { type: 'message_status'; updates: { waMessageId: string; chatWaId: string; status: DeliveryStatus }[] }
+  /** WhatsApp refused messages it had taken (its ack carried an error): they were not delivered. */
+  | { type: 'message_failed'; failures: MessageFailure[] }
   | { type: 'message_changes'; changes: MessageChange[] }
   | { type: 'history_progress'; progress: number; chats: number; messages: number }
   /** The engine learned that a hidden id and a phone id are the same person. */

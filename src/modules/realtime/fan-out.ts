@@ -156,6 +156,7 @@ export const fanOut: FanOut = {
       messageId: e.messageId,
       waMessageId: e.waMessageId,
       status: e.status,
+      error: e.error,
     }),
   'message.updated': (e, out) =>
     send(out, e, 'whatsapp:message_updated', {

@@ -399,7 +399,14 @@ describe('fan-out table', () => {
     'session.history_progress': { ...scope, progress: 40, chats: 3, messages: 120 },
     'message.received': { ...scope, chat, message },
     'message.sent': { ...scope, chatId: 'chat1', message },
-    'message.status': { ...scope, chatId: 'chat1', messageId: 'm1', waMessageId: 'W1', status: 'read' },
+    'message.status': {
+      ...scope,
+      chatId: 'chat1',
+      messageId: 'm1',
+      waMessageId: 'W1',
+      status: 'read',
+      error: null,
+    },
     'message.updated': { ...scope, chatId: 'chat1', message },
     'chat.updated': { ...scope, chat },
   };

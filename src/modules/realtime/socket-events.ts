@@ -28,6 +28,8 @@ export interface ServerToClientEvents {
     messageId: string;
     waMessageId: string;
     status: MessageStatus;
+    /** why, when `status` is `failed` */
+    error: string | null;
   }) => void;
   'whatsapp:disconnected': (payload: { sessionId: string; reason: string; loggedOut: boolean }) => void;
   /** on every status change */

@@ -217,6 +217,8 @@ export function createEngineEventHandler(ctx: LifecycleContext, lifecycle: Sessi
         return handlers?.statuses(session.ref, event.updates);
       case 'message_changes':
         return handlers?.changes(session.ref, event.changes);
+      case 'message_failed':
+        return handlers?.failures(session.ref, event.failures);
       case 'identity':
         return handlers?.identity(session.ref, event.lid, event.phoneWaId);
       case 'history_progress':

@@ -100,6 +100,7 @@ async function startReady(
     messages,
     statuses: () => Promise.resolve(),
     changes: () => Promise.resolve(),
+    failures: () => Promise.resolve(),
     identity: () => Promise.resolve(),
     ready: () => undefined,
   });

@@ -9,6 +9,7 @@ import type {
   EngineFactory,
   EngineMessage,
   MessageChange,
+  MessageFailure,
   WhatsAppEngine,
 } from '../engine/engine.js';
 import type { QrView } from './presenters.js';
@@ -27,6 +28,7 @@ export interface EngineHandlers {
     updates: Extract<EngineEvent, { type: 'message_status' }>['updates'],
   ): Promise<void>;
   changes(session: SessionRef, changes: MessageChange[]): Promise<void>;
+  failures(session: SessionRef, failures: MessageFailure[]): Promise<void>;
   identity(session: SessionRef, lid: string, phoneWaId: string): Promise<void>;
   /** The session came online: pending sends may go. */
   ready(session: SessionRef): void;
@@ -290,6 +292,12 @@ export function createSessionSupervisor(deps: SupervisorDeps) {
       }
       await deps.credentialsFor(row.id).clear();
       await lifecycle.markStopped(row, session?.status ?? row.status);
+      deps.events.emit('session.disconnected', {
+        sessionId: row.id,
+        companyId: row.companyId,
+        reason: 'An admin disconnected this number',
+        loggedOut: true,
+      });
     },
 
     /** Stops the engine of a deleted session; nothing of it is written afterwards. */

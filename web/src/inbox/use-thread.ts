@@ -134,9 +134,14 @@ export function useThread(options: {
         }
         return {
           ...s,
-          items: s.items.map((m) =>
-            m.id === p.messageId ? { ...m, status: mergeStatus(m.status, p.status) } : m,
-          ),
+          items: s.items.map((m) => {
+            if (m.id !== p.messageId) {
+              return m;
+            }
+            const status = mergeStatus(m.status, p.status);
+            // A refusal says why; the bubble shows it.
+            return { ...m, status, error: status === 'failed' ? (p.error ?? m.error) : m.error };
+          }),
         };
       });
     }

@@ -2,20 +2,33 @@ import { type BaileysEventMap, type WAMessage, WAMessageStatus, type WAMessageUp
 
 import type { EngineEvent, EngineMessage } from '../engine.js';
 import type { BaileysAuth } from './baileys-auth-store.js';
-import { mapMessages, mapReceipts, mapStatusUpdates, toContractChatId } from './baileys-mapper.js';
+import {
+  mapMessages,
+  mapReceipts,
+  mapRefusals,
+  mapStatusUpdates,
+  toContractChatId,
+} from './baileys-mapper.js';
 import { withMediaRefs } from './baileys-media.js';
 
 const userOf = (jid: string) => jid.replace(/[:@].*$/, '');
 
 /**
- * A receipt that reaches Baileys before it flushed its event buffer (within about 100 ms of the
- * send) is folded into the echo of our own message, which then carries the status and no update
- * follows: take the status from the echo, or the message stays `sent` for good.
+ * A receipt or a refusal that reaches Baileys before it flushed its event buffer (within about
+ * 100 ms of the send) is folded into the echo of our own message, which then carries the status
+ * and no update follows: take it from the echo, or the message stays `sent` for good.
  */
-const echoedReceipts = (messages: WAMessage[]): WAMessageUpdate[] =>
+const foldedIntoEchoes = (messages: WAMessage[]): WAMessageUpdate[] =>
   messages
-    .filter((m) => m.key.fromMe && (m.status ?? 0) >= WAMessageStatus.DELIVERY_ACK)
-    .map((m) => ({ key: m.key, update: { status: m.status } }));
+    .filter(
+      (m) =>
+        m.key.fromMe &&
+        (m.status === WAMessageStatus.ERROR || (m.status ?? 0) >= WAMessageStatus.DELIVERY_ACK),
+    )
+    .map((m) => ({
+      key: m.key,
+      update: { status: m.status, messageStubParameters: m.messageStubParameters as unknown[] | null },
+    }));
 
 export interface InboundDeps {
   emit: (event: EngineEvent) => void;
@@ -102,13 +115,17 @@ export function createInbound(deps: InboundDeps) {
     if (history) {
       await onHistory(history);
     }
+    const updates = [...foldedIntoEchoes(upsert?.messages ?? []), ...(events['messages.update'] ?? [])];
     const statuses = [
-      ...mapStatusUpdates(echoedReceipts(upsert?.messages ?? [])),
-      ...mapStatusUpdates(events['messages.update'] ?? []),
+      ...mapStatusUpdates(updates),
       ...mapReceipts(events['message-receipt.update'] ?? [], own()),
     ];
     if (statuses.length > 0) {
       emit({ type: 'message_status', updates: statuses });
+    }
+    const failures = mapRefusals(updates);
+    if (failures.length > 0) {
+      emit({ type: 'message_failed', failures });
     }
     const mapping = events['lid-mapping.update'];
     if (mapping) {

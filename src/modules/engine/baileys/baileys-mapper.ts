@@ -8,7 +8,7 @@ import {
   type WAMessageUpdate,
 } from 'baileys';
 
-import type { DeliveryStatus, EngineEvent, EngineMessage, MessageChange } from '../engine.js';
+import type { DeliveryStatus, EngineEvent, EngineMessage, MessageChange, MessageFailure } from '../engine.js';
 import {
   isOwn,
   locate,
@@ -129,6 +129,44 @@ export function mapStatusUpdates(updates: WAMessageUpdate[]): StatusUpdate[] {
     }
   }
   return furthest.list();
+}
+
+/** WhatsApp's refusals of a send (the error of its ack), in words for the person who sent it. */
+export function refusalReason(code: string | undefined): string {
+  switch (code) {
+    case '463':
+      return (
+        'WhatsApp did not deliver this message: the number is not allowed to start new chats ' +
+        'right now (WhatsApp limits messages to people who have not written first). Wait until ' +
+        'the customer writes, then reply.'
+      );
+    case '479':
+      return 'WhatsApp rejected this message because the recipient’s devices changed; send it again.';
+    default:
+      return code ? `WhatsApp refused this message (error ${code})` : 'WhatsApp refused this message';
+  }
+}
+
+/** The error code Baileys puts first among a refused message's stub parameters. */
+const codeOf = (parameters: unknown[] | null | undefined): string | undefined => {
+  const first: unknown = parameters?.[0];
+  return typeof first === 'string' ? first : undefined;
+};
+
+/** `messages.update` with status ERROR: our sends WhatsApp refused after taking them. */
+export function mapRefusals(updates: WAMessageUpdate[]): MessageFailure[] {
+  const failures: MessageFailure[] = [];
+  for (const { key, update } of updates) {
+    const where = key.fromMe && key.id ? locate(key, key.participant, NO_OWN) : null;
+    if (where && key.id && update.status === WAMessageStatus.ERROR) {
+      failures.push({
+        waMessageId: key.id,
+        chatWaId: where.chatWaId,
+        reason: refusalReason(codeOf(update.messageStubParameters as unknown[] | null | undefined)),
+      });
+    }
+  }
+  return failures;
 }
 
 /**
