@@ -112,4 +112,26 @@ describe('media through the real engine', () => {
     expect(server.media.requests).toHaveLength(requestsBefore);
     expect(media.reuploads).toBe(0);
   });
+
+  it('asks the phone to upload media that expired before the first download, and serves it', async () => {
+    const { file, media, message } = await annSendsPicture('Before it expires');
+    const expiredPath = media.directPath.split('?')[0];
+    server.media.expire(media);
+
+    const res = await download(message.id);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('image/png');
+    expect(res.rawPayload.equals(file)).toBe(true);
+
+    // One refused fetch, one request to the phone sealed under the message's own media key, one
+    // fetch from the new path.
+    expect(server.media.reuploadRequests.filter((r) => r.messageId === message.waMessageId)).toEqual([
+      { messageId: message.waMessageId, sealedWithMediaKey: true },
+    ]);
+    expect(media.reuploads).toBe(1);
+    expect(server.media.requests.filter((r) => r.path === expiredPath)).toEqual([
+      { path: expiredPath, status: 410 },
+    ]);
+    expect(server.media.requests.at(-1)).toEqual({ path: media.directPath.split('?')[0], status: 200 });
+  });
 });

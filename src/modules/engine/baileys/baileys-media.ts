@@ -55,7 +55,12 @@ const reviveBuffers = (name: string, value: unknown): unknown =>
     ? Buffer.from((value as { data: number[] }).data)
     : (BufferJSON.reviver(name, value) as unknown);
 
-/** The media of a message kept by `withMediaRefs`, through an open socket. */
+/**
+ * The media of a message kept by `withMediaRefs`, through an open socket. Media the CDN no longer
+ * has (404/410) is asked of the phone once more (it uploads it again to a new path), then
+ * downloaded from there. Baileys' own retry in `downloadMediaMessage` never fires: it looks for
+ * `status` on the error, and its HTTP errors carry `output.statusCode`.
+ */
 export async function downloadBaileysMedia(
   socket: Pick<WASocket, 'updateMediaMessage'>,
   mediaRef: string,
@@ -64,20 +69,31 @@ export async function downloadBaileysMedia(
   const message = readMediaRef(mediaRef);
   const content = assertMediaContent(normalizeMessageContent(message.message));
   try {
-    const stream = await downloadMediaMessage(
-      message,
-      'stream',
-      {},
-      {
-        logger: log,
-        // Expired media (404/410): the phone is asked once to upload it again.
-        reuploadRequest: (m) => timeout(socket.updateMediaMessage(m), REUPLOAD_TIMEOUT_MS),
-      },
-    );
+    let stream: Readable;
+    try {
+      stream = await downloadMediaMessage(message, 'stream', {});
+    } catch (err) {
+      if (!isGone(err)) {
+        throw err;
+      }
+      log.info(
+        { waMessageId: message.key.id },
+        'media expired on WhatsApp; asking the phone to upload it again',
+      );
+      const uploaded = await timeout(socket.updateMediaMessage(message), REUPLOAD_TIMEOUT_MS);
+      stream = await downloadMediaMessage(uploaded, 'stream', {});
+    }
     return { stream, mimetype: content.mimetype ?? null };
   } catch (err) {
     throw new EngineError(err instanceof Error ? err.message : 'media download failed', true);
   }
+}
+
+/** The CDN's "not here (any more)": Baileys' Boom carries the HTTP status as `output.statusCode`. */
+function isGone(err: unknown): boolean {
+  const error = err as { output?: { statusCode?: unknown }; status?: unknown } | null | undefined;
+  const status = error?.output?.statusCode ?? error?.status;
+  return status === 404 || status === 410;
 }
 
 function timeout<T>(promise: Promise<T>, ms: number): Promise<T> {
