@@ -182,8 +182,9 @@ export class MediaHost {
   /**
    * A linked device asks the phone to upload a message's media again. The phone uploads the same
    * encrypted file to a new path and answers with a `mediaretry` notification encrypted under the
-   * key derived from the media key. (The request's own encrypted part is not needed for that; a
-   * request sealed under another key is answered all the same, as WhatsApp does.)
+   * key derived from the media key. A request sealed under another key is answered all the same
+   * (Baileys notes that WhatsApp returns the media even without the request's encrypted part); it
+   * is recorded in `reuploadRequests`, and the device then fails to open the answer.
    */
   private reupload(receipt: ReceiptFromClient): void {
     const media = this.byMessage.get(receipt.id);
