@@ -16,6 +16,7 @@ import {
 } from './accounts.js';
 import { makeCertChain } from './certs.js';
 import { type HistoryChunk, historyNotification } from './history.js';
+import { MediaHost } from './media.js';
 import { bigEndian, bytes, child, children, node, readBigEndian, splitJid, unixSeconds } from './nodes.js';
 import {
   frame,
@@ -159,6 +160,8 @@ export class WaServer extends EventEmitter<ServerEvents> {
   private readonly history = new Map<string, HistoryChunk[]>();
   private readonly iqHandlers = new Map<string, IqHandler>();
   private readonly loginChecks: LoginCheck[] = [];
+  /** The media CDN (`media.ts`). */
+  media!: MediaHost;
 
   private constructor(wss: WebSocketServer, options: WaServerOptions) {
     super();
@@ -175,7 +178,9 @@ export class WaServer extends EventEmitter<ServerEvents> {
     }
     const wss = new WebSocketServer({ host: '127.0.0.1', port: options.port ?? 0 });
     await new Promise<void>((resolve) => wss.once('listening', resolve));
-    return new WaServer(wss, options);
+    const server = new WaServer(wss, options);
+    server.media = await MediaHost.start(server);
+    return server;
   }
 
   get url(): string {
@@ -187,6 +192,7 @@ export class WaServer extends EventEmitter<ServerEvents> {
       connection.socket.terminate();
     }
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.media.close();
   }
 
   // ---- extension points ----------------------------------------------------------------------
