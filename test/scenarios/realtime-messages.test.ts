@@ -128,6 +128,7 @@ describe('message events', () => {
         messageId: message.id,
         waMessageId: message.waMessageId,
         status: 'sent',
+        error: null,
       });
     }
 

@@ -113,6 +113,7 @@ describe('the specification, example by example', () => {
       messageId: sent.body.data.message.id,
       waMessageId: sent.body.data.message.waMessageId,
       status: 'read',
+      error: null,
     });
 
     // The manager may not manage chats: that right was not given.

@@ -464,7 +464,14 @@ describe('fan-out table', () => {
       {
         audience: 'readers',
         event: 'whatsapp:message_status',
-        payload: { sessionId: 's1', chatId: 'chat1', messageId: 'm1', waMessageId: 'W1', status: 'read' },
+        payload: {
+          sessionId: 's1',
+          chatId: 'chat1',
+          messageId: 'm1',
+          waMessageId: 'W1',
+          status: 'read',
+          error: null,
+        },
       },
       {
         audience: 'readers',
