@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
 import { type AuthenticationState, Curve, initAuthCreds, makeWASocket, WA_CERT_DETAILS } from 'baileys';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +15,8 @@ import { trustWhatsAppOnly } from './trust.js';
  * phone's signature over a new device (both restored by patches/baileys+7.0.0-rc14.patch). The
  * bare client, against the stand-in, accepts only what was signed by keys it trusts.
  */
+
+const repoRoot = new URL('../../', import.meta.url);
 
 /** Auth for a fresh device; these tests end before any Signal key is stored. */
 const freshAuth = (): AuthenticationState => ({
@@ -125,5 +130,29 @@ describe("the phone's signature over a new device", () => {
     expect(reason.message).toBe('Failed to verify account signature');
     expect(client.me).toEqual([]);
     expect(server.companionOf(phone.pn)).toBeUndefined();
+  });
+});
+
+describe('the preload for a server in its own process (trust.mjs)', () => {
+  const printRoot = [
+    '--input-type=module',
+    '-e',
+    "import { WA_CERT_DETAILS } from 'baileys'; console.log(Buffer.from(WA_CERT_DETAILS.PUBLIC_KEY).toString('hex'))",
+  ];
+  const rootSeenBy = async (args: string[]): Promise<string> => {
+    const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: repoRoot });
+    return stdout.trim();
+  };
+
+  it("makes the app's Baileys trust the stand-in's root", async () => {
+    const root = await rootSeenBy(['--import', './test/wa-server/trust.mjs', ...printRoot]);
+    expect(root).toBe(Buffer.from(STANDIN_ROOT.public).toString('hex'));
+  });
+
+  it("leaves WhatsApp's root in place without it", async () => {
+    trustWhatsAppOnly();
+    const root = await rootSeenBy(printRoot);
+    expect(root).toBe(Buffer.from(WA_CERT_DETAILS.PUBLIC_KEY).toString('hex'));
+    expect(root).not.toBe(Buffer.from(STANDIN_ROOT.public).toString('hex'));
   });
 });
