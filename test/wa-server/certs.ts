@@ -9,8 +9,10 @@ const { getPublicFromPrivateKey } = curve as unknown as {
 };
 
 /**
- * The stand-in's own certificate root. Its private key is derived from a fixed phrase, so a test
- * process and a preload agree on it without passing secrets around; it signs nothing outside tests.
+ * The stand-in's own certificate root. Its private key is derived from a fixed phrase, so every
+ * test process signs with the same root; it signs nothing outside tests. The preload for a server
+ * in its own process (trust.mjs, plain JavaScript) carries the public key as a constant, which
+ * trust.test.ts checks against this derivation.
  */
 const ROOT_PRIVATE = createHash('sha256').update('wa-server stand-in root, tests only').digest();
 ROOT_PRIVATE[0]! &= 248;

@@ -63,6 +63,14 @@ export interface WaServerOptions {
   trust?: boolean;
 }
 
+export interface ScanOptions {
+  /**
+   * Signs the new device with another key than the `accountSignatureKey` it sends, as a forged
+   * pairing would (the client must refuse it).
+   */
+  forgeAccountSignature?: boolean;
+}
+
 interface Registration {
   registrationId: number;
   identityKey: Buffer;
@@ -238,9 +246,10 @@ export class WaServer extends EventEmitter<ServerEvents> {
 
   /**
    * Plays the phone scanning the QR a client shows: signs the new device into `pn`'s account.
-   * Resolves once the client confirmed the pairing (and was told to restart).
+   * Resolves once the client confirmed the pairing (and was told to restart); rejects when the
+   * client closes the connection instead.
    */
-  async scan(qr: string, pn: string): Promise<Companion> {
+  async scan(qr: string, pn: string, options: ScanOptions = {}): Promise<Companion> {
     // `https://wa.me/settings/linked_devices#ref,noiseKey,identityKey,advSecret,platform`
     const [ref, , identityB64, advSecretB64] = qr.replace(/^.*#/, '').split(',');
     const connection = ref ? this.refs.get(ref) : undefined;
@@ -259,8 +268,9 @@ export class WaServer extends EventEmitter<ServerEvents> {
       keyIndex: device,
     }).finish();
     const accountKey = account.phone.identity;
+    const signingKey = options.forgeAccountSignature ? Curve.generateKeyPair().private : accountKey.privKey;
     const accountSignature = Curve.sign(
-      accountKey.privKey,
+      signingKey,
       Buffer.concat([Buffer.from([6, 0]), deviceDetails, registration.identityKey]),
     );
     const details = proto.ADVSignedDeviceIdentity.encode({
@@ -269,15 +279,19 @@ export class WaServer extends EventEmitter<ServerEvents> {
       accountSignature,
     }).finish();
     const hmac = hmacSign(details, Buffer.from(advSecretB64, 'base64'));
-    const reply = await connection.query(
-      node('iq', { from: 's.whatsapp.net', type: 'set', xmlns: 'md' }, [
-        node('pair-success', {}, [
-          node('device-identity', {}, proto.ADVSignedDeviceIdentityHMAC.encode({ details, hmac }).finish()),
-          node('platform', { name: 'smba' }),
-          node('device', { jid: pnJid(account, device), lid: lidJid(account, device) }),
-        ]),
+    const pairSuccess = node('iq', { from: 's.whatsapp.net', type: 'set', xmlns: 'md' }, [
+      node('pair-success', {}, [
+        node('device-identity', {}, proto.ADVSignedDeviceIdentityHMAC.encode({ details, hmac }).finish()),
+        node('platform', { name: 'smba' }),
+        node('device', { jid: pnJid(account, device), lid: lidJid(account, device) }),
       ]),
-    );
+    ]);
+    const reply = await new Promise<BinaryNode>((resolve, reject) => {
+      connection.socket.once('close', () =>
+        reject(new Error('the client closed the connection instead of confirming the pairing')),
+      );
+      connection.query(pairSuccess).then(resolve, reject);
+    });
     if (!child(reply, 'pair-device-sign')) {
       throw new Error(`the client refused the pairing: ${JSON.stringify(reply.attrs)}`);
     }
