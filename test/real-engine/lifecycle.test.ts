@@ -88,18 +88,16 @@ describe('a session on the real engine through restarts and disconnects', () => 
   });
 
   it('comes back when the admin reconnects it', async () => {
-    const res = await call(app, 'POST', `/api/whatsapp/sessions/${sessionId}/reconnect`, { token: company.token });
+    const res = await call(app, 'POST', `/api/whatsapp/sessions/${sessionId}/reconnect`, {
+      token: company.token,
+    });
     expect(res.status).toBe(200);
     await sessionWhen(app, company, sessionId, (s) => s.status === 'ready');
   });
 
   const storedCredentials = async () =>
-    (
-      await app.database.db
-        .select()
-        .from(engineCredentials)
-        .where(eq(engineCredentials.sessionId, sessionId))
-    ).length;
+    (await app.database.db.select().from(engineCredentials).where(eq(engineCredentials.sessionId, sessionId)))
+      .length;
 
   it('ends logged out with its credentials wiped when the phone unlinks it (401); a reconnect shows a new QR', async () => {
     const server = standin.server();

@@ -41,7 +41,8 @@ export function useStandin(overrides: EnvInput = {}): { env: EnvInput; server: (
   };
 }
 
-export const about = (sessionId: string) => (payload: { sessionId?: string }) => payload?.sessionId === sessionId;
+export const about = (sessionId: string) => (payload: { sessionId?: string }) =>
+  payload?.sessionId === sessionId;
 
 /** The session's row as the API shows it, once `check` holds. */
 export async function sessionWhen(

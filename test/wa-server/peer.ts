@@ -59,6 +59,11 @@ export class SignalPeer {
     };
   }
 
+  /** Drops the session with `address`: the next message opens a new one on a fresh bundle. */
+  forget(address: string): void {
+    this.sessions.delete(this.address(address).toString());
+  }
+
   hasSession(address: string): boolean {
     return this.sessions.has(this.address(address).toString());
   }

@@ -166,6 +166,11 @@ export class WaServer extends EventEmitter<ServerEvents> {
   private readonly qrRefs: number;
   private nextSendError: string | null = null;
   private readonly history = new Map<string, HistoryChunk[]>();
+  /** What each stanza delivered to a device carried, by device and message id, to send it again. */
+  private readonly contents = new Map<
+    string,
+    { sender: Account; message: proto.IMessage; attrs: Record<string, string | undefined> }
+  >();
   private readonly iqHandlers = new Map<string, IqHandler>();
   private readonly loginChecks: LoginCheck[] = [];
   /** The media CDN (`media.ts`). */
@@ -449,7 +454,10 @@ export class WaServer extends EventEmitter<ServerEvents> {
         this.onClientReceipt(connection, stanza);
         return;
       case 'ack':
-        this.acknowledged(connection, stanza.attrs.id);
+        // An ack with an error (a nack) leaves the message to be delivered again.
+        if (!stanza.attrs.error) {
+          this.acknowledged(connection, stanza.attrs.id);
+        }
         return;
       default:
         return; // presence, ib telemetry, …: nothing to answer
@@ -654,8 +662,15 @@ export class WaServer extends EventEmitter<ServerEvents> {
       ids,
       stanza,
     };
-    for (const id of ids) {
-      this.acknowledged(connection, id);
+    if (stanza.attrs.type === 'retry') {
+      const companion = connection.companion;
+      if (companion) {
+        void this.resend(companion, receipt.id, child(stanza, 'retry')?.attrs.count);
+      }
+    } else {
+      for (const id of ids) {
+        this.acknowledged(connection, id);
+      }
     }
     this.receipts.push(receipt);
     this.emit('receipt', receipt);
@@ -683,22 +698,14 @@ export class WaServer extends EventEmitter<ServerEvents> {
     const id = options.id ?? newMessageId();
     const viaLid = options.via === 'lid';
     for (const companion of this.reachable(to)) {
-      const { type, ciphertext } = await this.encryptFor(companion, from, message);
-      this.push(
-        companion,
-        node(
-          'message',
-          {
-            from: viaLid ? lidJid(from) : pnJid(from),
-            ...(viaLid ? { sender_pn: pnJid(from), addressing_mode: 'lid' } : {}),
-            id,
-            t: unixSeconds(options.at),
-            type: message.reactionMessage ? 'reaction' : 'text',
-            notify: from.name,
-          },
-          [node('enc', { v: '2', type }, ciphertext)],
-        ),
-      );
+      await this.seal(companion, from, message, {
+        from: viaLid ? lidJid(from) : pnJid(from),
+        ...(viaLid ? { sender_pn: pnJid(from), addressing_mode: 'lid' } : {}),
+        id,
+        t: unixSeconds(options.at),
+        type: message.reactionMessage ? 'reaction' : 'text',
+        notify: from.name,
+      });
     }
     return id;
   }
@@ -711,24 +718,47 @@ export class WaServer extends EventEmitter<ServerEvents> {
   ): Promise<string> {
     const id = newMessageId();
     for (const companion of companions) {
-      const { type, ciphertext } = await this.encryptFor(companion, account, message);
-      this.push(
-        companion,
-        node(
-          'message',
-          {
-            from: pnJid(account),
-            id,
-            t: unixSeconds(),
-            type: 'text',
-            category: 'peer',
-            notify: account.name,
-          },
-          [node('enc', { v: '2', type }, ciphertext)],
-        ),
-      );
+      await this.seal(companion, account, message, {
+        from: pnJid(account),
+        id,
+        t: unixSeconds(),
+        type: 'text',
+        category: 'peer',
+        notify: account.name,
+      });
     }
     return id;
+  }
+
+  /** Encrypts `message` from `sender`'s phone for the device, and sends or keeps it. */
+  private async seal(
+    companion: Companion,
+    sender: Account,
+    message: proto.IMessage,
+    attrs: Record<string, string | undefined>,
+  ): Promise<void> {
+    const { type, ciphertext } = await this.encryptFor(companion, sender, message);
+    const stanza = node('message', attrs, [node('enc', { v: '2', type }, ciphertext)]);
+    this.contents.set(`${companionAddress(companion)} ${attrs.id}`, { sender, message, attrs });
+    this.push(companion, stanza);
+  }
+
+  /**
+   * A device that could not decrypt a message (its session state is behind, e.g. it crashed after
+   * decrypting and before storing) asks for it again: the sender opens a new session on the
+   * device's keys and sends it once more, as a phone does.
+   */
+  private async resend(companion: Companion, id: string, retryCount: string | undefined): Promise<void> {
+    const content = this.contents.get(`${companionAddress(companion)} ${id}`);
+    if (!content || !companion.unacknowledged.has(id)) {
+      return;
+    }
+    content.sender.phone.forget(companionAddress(companion));
+    const { type, ciphertext } = await this.encryptFor(companion, content.sender, content.message);
+    this.push(
+      companion,
+      node('message', content.attrs, [node('enc', { v: '2', type, count: retryCount ?? '1' }, ciphertext)]),
+    );
   }
 
   /** History the phone sends a device on its first login; one empty chunk unless a test set some. */

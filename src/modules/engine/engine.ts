@@ -160,6 +160,11 @@ export interface EngineContext {
   companyId: string;
   credentials: CredentialStore;
   emit(event: EngineEvent): void;
+  /**
+   * Emits like `emit` and resolves once the service handled the event: true when it is stored,
+   * false when it was given up. For what must be stored before WhatsApp is told it arrived.
+   */
+  emitAndWait(event: EngineEvent): Promise<boolean>;
   /** The text of a message this session sent, for WhatsApp's requests to send it again. */
   sentText(waMessageId: string): Promise<string | null>;
 }

@@ -53,6 +53,8 @@ export function createEventQueue(deps: {
 }) {
   /** Engine events not handled yet, oldest first. */
   const queue: EngineEvent[] = [];
+  /** Beside each queued event: who waits to learn whether it was stored (`pushAndWait`). */
+  const waiters: (((stored: boolean) => void) | null)[] = [];
   /** The handling of every event pushed so far. */
   let chain: Promise<void> = Promise.resolve();
 
@@ -61,15 +63,15 @@ export function createEventQueue(deps: {
    * the database could not be reached is handled again, with backoff, for as long as the session
    * runs here; the events behind it wait, in order. Any other failure is logged and the event left.
    */
-  const handleSurvivingOutages = async (event: EngineEvent) => {
+  const handleSurvivingOutages = async (event: EngineEvent): Promise<boolean> => {
     for (let attempt = 1; ; attempt++) {
       try {
         await deps.handle(event);
-        return;
+        return true;
       } catch (err) {
         if (!isTransientDbError(err) || !deps.keepTrying()) {
           deps.log.error({ err, event: event.type }, 'engine event failed');
-          return;
+          return false;
         }
         const delayMs = backoffDelay(attempt, EVENT_RETRY);
         deps.log.warn(
@@ -79,23 +81,41 @@ export function createEventQueue(deps: {
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         if (!deps.keepTrying()) {
           deps.log.error({ err, event: event.type }, 'engine event failed; the session stopped here');
-          return;
+          return false;
         }
       }
     }
   };
 
+  const push = (event: EngineEvent, waiter: ((stored: boolean) => void) | null): void => {
+    queue.push(event);
+    waiters.push(waiter);
+    // One link per event; a link whose event already joined an earlier batch finds nothing to do.
+    chain = chain.then(async () => {
+      const before = queue.length;
+      const next = takeNext(queue);
+      const told = waiters.splice(0, before - queue.length);
+      if (!next) {
+        return;
+      }
+      const stored = await handleSurvivingOutages(next);
+      for (const tell of told) {
+        tell?.(stored);
+      }
+    });
+  };
+
   return {
     push(event: EngineEvent): void {
-      queue.push(event);
-      // One link per event; a link whose event already joined an earlier batch finds nothing to do.
-      chain = chain.then(async () => {
-        const next = takeNext(queue);
-        if (!next) {
-          return;
-        }
-        await handleSurvivingOutages(next);
-      });
+      push(event, null);
+    },
+
+    /**
+     * Queues an event like `push`, and resolves once it was handled: true when it was stored,
+     * false when it was given up (a failure other than an outage, or the session stopped here).
+     */
+    pushAndWait(event: EngineEvent): Promise<boolean> {
+      return new Promise((resolve) => push(event, resolve));
     },
 
     /** Settles once every event pushed so far has been handled. */

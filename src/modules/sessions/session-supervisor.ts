@@ -164,6 +164,8 @@ function createRunningSession(
         events.push(event);
       }
     },
+    emitAndWait: (event) =>
+      running.get(ref.sessionId)?.events === events ? events.pushAndWait(event) : Promise.resolve(false),
   });
   const session: RunningSession = {
     ref,

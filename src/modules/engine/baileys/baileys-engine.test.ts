@@ -82,6 +82,7 @@ async function givenEngine() {
     companyId: session.companyId,
     credentials,
     emit: (event) => events.push(event),
+    emitAndWait: (event) => Promise.resolve(events.push(event) > 0),
     sentText: (waMessageId) => Promise.resolve(waMessageId === 'OURS1' ? 'the text we sent' : null),
   });
   const settle = () => new Promise((resolve) => setTimeout(resolve, 10));

@@ -1,4 +1,4 @@
-import { type BaileysEventMap, makeWASocket } from 'baileys';
+import { type BaileysEventMap, makeWASocket, type WAMessage } from 'baileys';
 import type { Logger } from 'pino';
 
 import {
@@ -55,6 +55,7 @@ function createBaileysEngine(
   const emit = (event: EngineEvent) => context.emit(event);
   const inbound = createInbound({
     emit,
+    emitAndWait: (event) => context.emitAndWait(event),
     own: () => ({ ownPhone: connection.sock?.user?.id ?? null, ownLid: connection.sock?.user?.lid ?? null }),
     auth: () => connection.auth,
   });
@@ -72,7 +73,14 @@ function createBaileysEngine(
     }
     const ownMessages = events['messages.upsert']?.messages.filter((m) => m.key.fromMe && m.pushName);
     onOwnName(connection, ownMessages?.at(-1)?.pushName, emit);
-    await inbound(events);
+    await inbound.onEvents(events);
+  };
+
+  /** Baileys awaits this before it sends a message's delivery receipt. */
+  const beforeReceipt = async (message: WAMessage) => {
+    if (!(await inbound.storeBeforeReceipt(message))) {
+      throw new EngineError('the message could not be stored; WhatsApp will deliver it again', true);
+    }
   };
 
   const inTurn = (handle: () => Promise<void>) => {
@@ -91,6 +99,7 @@ function createBaileysEngine(
       webSocketUrl: options.webSocketUrl,
       inTurn,
       onEvents,
+      beforeReceipt,
     });
   };
 

@@ -32,6 +32,8 @@ const foldedIntoEchoes = (messages: WAMessage[]): WAMessageUpdate[] =>
 
 export interface InboundDeps {
   emit: (event: EngineEvent) => void;
+  /** Emits and resolves once the service stored the event (true) or gave it up (false). */
+  emitAndWait: (event: EngineEvent) => Promise<boolean>;
   /** The linked account's own ids, as the current socket knows them. */
   own: () => { ownPhone: string | null; ownLid: string | null };
   auth: () => BaileysAuth | null;
@@ -105,8 +107,27 @@ export function createInbound(deps: InboundDeps) {
     });
   };
 
+  /**
+   * A message just decrypted, before Baileys sends its delivery receipt: stored now, so WhatsApp
+   * is never told a message arrived that a crash then loses. False when it could not be stored
+   * (the receipt must not go). Baileys' later upsert of the same message is a duplicate the
+   * service skips.
+   */
+  const storeBeforeReceipt = async (raw: WAMessage): Promise<boolean> => {
+    const mapped = mapMessages([raw], { source: 'live', ...own() });
+    let stored = true;
+    if (mapped.messages.length > 0) {
+      const messages = withMediaRefs(await withKnownPhones(mapped.messages), [raw]);
+      stored = await deps.emitAndWait({ type: 'messages', source: 'live', messages });
+    }
+    if (stored && mapped.changes.length > 0) {
+      stored = await deps.emitAndWait({ type: 'message_changes', changes: mapped.changes });
+    }
+    return stored;
+  };
+
   /** The message events of one batch, in the order the port reports them. */
-  return async (events: Partial<BaileysEventMap>) => {
+  const onEvents = async (events: Partial<BaileysEventMap>) => {
     const upsert = events['messages.upsert'];
     if (upsert) {
       await emitMessages(upsert.messages, 'live');
@@ -132,4 +153,6 @@ export function createInbound(deps: InboundDeps) {
       emitIdentity(mapping.lid, mapping.pn);
     }
   };
+
+  return { onEvents, storeBeforeReceipt };
 }

@@ -1,4 +1,10 @@
-import { type BaileysEventMap, Browsers, type UserFacingSocketConfig, type WASocket } from 'baileys';
+import {
+  type BaileysEventMap,
+  Browsers,
+  type UserFacingSocketConfig,
+  type WAMessage,
+  type WASocket,
+} from 'baileys';
 import type { Logger } from 'pino';
 
 import type { EngineContext } from '../engine.js';
@@ -29,6 +35,8 @@ export interface SocketSetup {
   /** Runs the handling of one batch after the batches before it, any socket's. */
   inTurn: (handle: () => Promise<void>) => Promise<void>;
   onEvents: (socket: SocketLike, events: Partial<BaileysEventMap>) => Promise<void>;
+  /** Stores a decrypted message before Baileys acknowledges it to WhatsApp (throws when it cannot). */
+  beforeReceipt: (message: WAMessage) => Promise<void>;
 }
 
 /** A socket over the session's credentials, each batch of its events handled in turn. */
@@ -41,6 +49,9 @@ export function openBaileysSocket(setup: SocketSetup): SocketLike {
     browser: Browsers.ubuntu('Chrome'),
     // With true the phone stops showing notifications while we are connected.
     markOnlineOnConnect: false,
+    // Our patch of Baileys awaits this before the delivery receipt: nothing is acknowledged to
+    // WhatsApp that is not stored (patches/baileys+7.0.0-rc14.patch).
+    beforeMessageReceipt: setup.beforeReceipt,
     syncFullHistory: false,
     // A recipient that could not decrypt asks for the message again: it is rebuilt from what we stored.
     getMessage: async (key) => {

@@ -48,6 +48,7 @@ async function readyEngine(dir: string, credentials: CredentialStore) {
     companyId: 'company',
     credentials,
     emit: (event) => events.push(event),
+    emitAndWait: (event) => Promise.resolve(events.push(event) > 0),
     sentText: () => Promise.resolve(null),
   });
   await engine.start();
