@@ -19,6 +19,7 @@ import {
   type SocketFactory,
   type SocketLike,
 } from './baileys-socket.js';
+import { createVersionSource, type VersionSource, type WaVersion } from './baileys-version.js';
 
 export { classifyClose, type CloseOutcome } from './baileys-connection.js';
 export { toBaileysJid } from './baileys-send.js';
@@ -26,8 +27,12 @@ export type { SocketFactory, SocketLike } from './baileys-socket.js';
 
 export interface BaileysOptions {
   logger: Logger;
-  /** WhatsApp Web version; the one bundled with the package when unset (no network needed to start). */
-  version?: [number, number, number] | undefined;
+  /**
+   * WhatsApp Web version (WA_WEB_VERSION), used as is. Unset: the current one is fetched when the
+   * engine starts and hourly, and after WhatsApp refuses one as too old; the one bundled with the
+   * package while none could be fetched.
+   */
+  version?: WaVersion | undefined;
   /** Where to connect; WhatsApp's own endpoint unless set. */
   webSocketUrl?: string | undefined;
   /** For tests: builds the socket. Defaults to Baileys' makeWASocket. */
@@ -40,17 +45,24 @@ export interface BaileysOptions {
  */
 export function createBaileysEngineFactory(options: BaileysOptions): EngineFactory {
   const socketFactory: SocketFactory = options.socketFactory ?? ((config) => makeWASocket(config));
-  return (context) => createBaileysEngine(context, options, socketFactory);
+  const versions = createVersionSource({ log: options.logger, pinned: options.version });
+  void versions.current(); // asked now, so the first session finds it ready
+  return (context) => createBaileysEngine(context, options, socketFactory, versions);
 }
 
 function createBaileysEngine(
   context: EngineContext,
   options: BaileysOptions,
   socketFactory: SocketFactory,
+  versions: VersionSource,
 ): WhatsAppEngine {
   const log = options.logger.child({ sessionId: context.sessionId });
   const connection: BaileysConnection = { auth: null, sock: null, open: false, ownName: null };
   let queue: Promise<void> = Promise.resolve();
+  /** The current socket's WhatsApp Web version. */
+  let version: WaVersion | null = null;
+  /** Bumped when the socket is dropped: a connect still waiting for its version opens nothing. */
+  let generation = 0;
 
   const emit = (event: EngineEvent) => context.emit(event);
   const inbound = createInbound({
@@ -81,13 +93,19 @@ function createBaileysEngine(
   };
 
   const connect = async () => {
+    const started = generation;
     connection.auth ??= await loadBaileysAuth(context.credentials, log);
+    const next = await versions.current();
+    if (started !== generation) {
+      return; // stopped meanwhile
+    }
+    version = next;
     connection.sock = openBaileysSocket({
       socketFactory,
       auth: connection.auth,
       log,
       sentText: (waMessageId) => context.sentText(waMessageId),
-      version: options.version,
+      version,
       webSocketUrl: options.webSocketUrl,
       inTurn,
       onEvents,
@@ -96,6 +114,7 @@ function createBaileysEngine(
 
   /** Forgets the current socket (its late events are ignored) and hands it back to be closed. */
   const detach = (): SocketLike | null => {
+    generation++;
     const previous = connection.sock;
     connection.sock = null;
     connection.open = false;
