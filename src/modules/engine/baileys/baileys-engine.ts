@@ -19,7 +19,12 @@ import {
   type SocketFactory,
   type SocketLike,
 } from './baileys-socket.js';
-import { createVersionSource, type VersionSource, type WaVersion } from './baileys-version.js';
+import {
+  createVersionSource,
+  formatWaVersion,
+  type VersionSource,
+  type WaVersion,
+} from './baileys-version.js';
 
 export { classifyClose, type CloseOutcome } from './baileys-connection.js';
 export { toBaileysJid } from './baileys-send.js';
@@ -59,8 +64,9 @@ function createBaileysEngine(
   const log = options.logger.child({ sessionId: context.sessionId });
   const connection: BaileysConnection = { auth: null, sock: null, open: false, ownName: null };
   let queue: Promise<void> = Promise.resolve();
-  /** The current socket's WhatsApp Web version. */
+  /** The current socket's WhatsApp Web version, and those WhatsApp refused since the last start. */
   let version: WaVersion | null = null;
+  const refused = new Set<string>();
   /** Bumped when the socket is dropped: a connect still waiting for its version opens nothing. */
   let generation = 0;
 
@@ -77,7 +83,7 @@ function createBaileysEngine(
     }
     const update = events['connection.update'];
     if (update) {
-      await onConnectionUpdate(connection, socket, update, { emit, log, reconnect: connect });
+      await onConnectionUpdate(connection, socket, update, { emit, log, reconnect: connect, outdated });
     }
     if (events['creds.update'] && connection.auth) {
       await connection.auth.saveCreds();
@@ -112,6 +118,26 @@ function createBaileysEngine(
     });
   };
 
+  /** WhatsApp refused the current version as too old: a newer one for the next socket, once per version. */
+  const outdated = async (): Promise<string | null> => {
+    const used = version ?? (await versions.current());
+    refused.add(formatWaVersion(used));
+    const newer = await versions.newerThan(used);
+    if (newer && !refused.has(formatWaVersion(newer))) {
+      log.info(
+        { refused: formatWaVersion(used), version: formatWaVersion(newer) },
+        'WhatsApp refused this WhatsApp Web version as too old; retrying with a newer one',
+      );
+      return null;
+    }
+    return versions.pinned
+      ? `WhatsApp refused WhatsApp Web version ${formatWaVersion(used)} (set in WA_WEB_VERSION) as too old; ` +
+          'set the current version there or remove it, then reconnect'
+      : `WhatsApp refused WhatsApp Web version ${formatWaVersion(used)} as too old, and no newer version ` +
+          'could be fetched from web.whatsapp.com; set WA_WEB_VERSION to the current version or update ' +
+          'the service, then reconnect';
+  };
+
   /** Forgets the current socket (its late events are ignored) and hands it back to be closed. */
   const detach = (): SocketLike | null => {
     generation++;
@@ -131,6 +157,7 @@ function createBaileysEngine(
   return {
     async start() {
       await closeBaileysSocket(detach(), log);
+      refused.clear();
       await connect();
     },
 
