@@ -60,6 +60,12 @@ const Env = z
     SEND_RETRY_DELAY: duration.default(2000),
     SIMULATOR_QR_ROTATE: duration.default(20_000),
     WA_WEBSOCKET_URL: z.url({ protocol: /^wss?$/ }).optional(),
+    /** Unset: the current version is fetched from WhatsApp. */
+    WA_WEB_VERSION: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, 'expected a WhatsApp Web version such as 2.3000.1023456789')
+      .transform((v) => v.split('.').map(Number) as [number, number, number])
+      .optional(),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     JWT_EXPIRES_IN: duration.default(24 * 3600 * 1000),
     ENCRYPTION_KEY: encryptionKey.optional(),
@@ -228,6 +234,8 @@ export function loadConfig(env: EnvInput = process.env) {
       simulator: { qrRotateMs: e.SIMULATOR_QR_ROTATE },
       /** Where the WhatsApp Web engine connects; WhatsApp's own endpoint unless set (a relay, a test server). */
       webSocketUrl: e.WA_WEBSOCKET_URL ?? null,
+      /** The WhatsApp Web version the engine presents, pinned; null: fetched from WhatsApp (hourly, and after a refusal). */
+      webVersion: e.WA_WEB_VERSION ?? null,
     },
     log: { level: e.LOG_LEVEL },
   };

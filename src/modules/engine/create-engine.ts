@@ -29,7 +29,12 @@ export interface EngineSetup {
  * definitions, about 60 MB resident) is loaded only when it is the engine.
  */
 export async function createEngine(
-  config: { engine: 'baileys' | 'simulator'; simulator: { qrRotateMs: number }; webSocketUrl: string | null },
+  config: {
+    engine: 'baileys' | 'simulator';
+    simulator: { qrRotateMs: number };
+    webSocketUrl: string | null;
+    webVersion: [number, number, number] | null;
+  },
   logger: Logger,
   /** DATA_DIR: the simulator keeps what its network received under `simulator/`. */
   dataDir: string,
@@ -49,7 +54,11 @@ export async function createEngine(
   }
   const { createBaileysEngineFactory } = await import('./baileys/baileys-engine.js');
   return {
-    factory: createBaileysEngineFactory({ logger, webSocketUrl: config.webSocketUrl ?? undefined }),
+    factory: createBaileysEngineFactory({
+      logger,
+      webSocketUrl: config.webSocketUrl ?? undefined,
+      version: config.webVersion ?? undefined,
+    }),
     routes: null,
     sessionDeleted: () => {},
   };

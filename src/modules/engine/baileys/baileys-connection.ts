@@ -22,7 +22,8 @@ export interface BaileysConnection {
 export type CloseOutcome =
   | { kind: 'restart' }
   | { kind: 'logged_out'; reason: string }
-  | { kind: 'permanent'; reason: string }
+  /** `outdated`: WhatsApp refused our WhatsApp Web version as too old (405); a newer one may do. */
+  | { kind: 'permanent'; reason: string; outdated?: true }
   | { kind: 'retry'; reason: string };
 
 /** Baileys' close codes, as the supervisor should see them. */
@@ -44,7 +45,11 @@ export function classifyClose(error: unknown, paired: boolean): CloseOutcome {
     case DisconnectReason.multideviceMismatch:
       return { kind: 'permanent', reason: 'WhatsApp refused this device (multi-device mismatch)' };
     case 405:
-      return { kind: 'permanent', reason: 'This WhatsApp Web version is too old; update the service' };
+      return {
+        kind: 'permanent',
+        reason: 'WhatsApp refused this WhatsApp Web version as too old; update the service',
+        outdated: true,
+      };
     case DisconnectReason.timedOut:
       if (!paired && message === 'QR refs attempts ended') {
         return {
@@ -60,13 +65,20 @@ export function classifyClose(error: unknown, paired: boolean): CloseOutcome {
 
 /**
  * One `connection.update`: a QR, connecting, open (ready), or closed. A close the engine recovers
- * from by itself (a restart right after pairing) reconnects at once; any other is reported.
+ * from by itself (a restart right after pairing, a version refused as too old while a newer one
+ * exists) reconnects at once; any other is reported.
  */
 export async function onConnectionUpdate(
   connection: BaileysConnection,
   socket: SocketLike,
   update: Partial<BaileysEventMap['connection.update']>,
-  deps: { emit: (event: EngineEvent) => void; log: Logger; reconnect: () => Promise<void> },
+  deps: {
+    emit: (event: EngineEvent) => void;
+    log: Logger;
+    reconnect: () => Promise<void>;
+    /** After a 405: null when a newer version was found for the next socket, else why not. */
+    outdated: () => Promise<string | null>;
+  },
 ): Promise<void> {
   const { emit } = deps;
   if (update.qr) {
@@ -88,12 +100,21 @@ export async function onConnectionUpdate(
   if (update.connection === 'close') {
     connection.open = false;
     connection.sock = null;
-    const outcome = classifyClose(update.lastDisconnect?.error, connection.auth?.paired() ?? false);
+    let outcome = classifyClose(update.lastDisconnect?.error, connection.auth?.paired() ?? false);
     deps.log.info({ outcome: outcome.kind }, 'WhatsApp connection closed');
     if (outcome.kind === 'restart') {
       // Normal right after pairing: a new socket at once, with the same credentials.
       await deps.reconnect();
       return;
+    }
+    if (outcome.kind === 'permanent' && outcome.outdated) {
+      // WhatsApp moved on: with a newer version, a new socket at once (once per version).
+      const reason = await deps.outdated();
+      if (reason === null) {
+        await deps.reconnect();
+        return;
+      }
+      outcome = { kind: 'permanent', reason };
     }
     if (outcome.kind === 'logged_out') {
       connection.auth = null; // the supervisor deletes the stored credentials

@@ -19,6 +19,12 @@ import {
   type SocketFactory,
   type SocketLike,
 } from './baileys-socket.js';
+import {
+  createVersionSource,
+  formatWaVersion,
+  type VersionSource,
+  type WaVersion,
+} from './baileys-version.js';
 
 export { classifyClose, type CloseOutcome } from './baileys-connection.js';
 export { toBaileysJid } from './baileys-send.js';
@@ -26,8 +32,12 @@ export type { SocketFactory, SocketLike } from './baileys-socket.js';
 
 export interface BaileysOptions {
   logger: Logger;
-  /** WhatsApp Web version; the one bundled with the package when unset (no network needed to start). */
-  version?: [number, number, number] | undefined;
+  /**
+   * WhatsApp Web version (WA_WEB_VERSION), used as is. Unset: the current one is fetched when the
+   * engine starts and hourly, and after WhatsApp refuses one as too old; the one bundled with the
+   * package while none could be fetched.
+   */
+  version?: WaVersion | undefined;
   /** Where to connect; WhatsApp's own endpoint unless set. */
   webSocketUrl?: string | undefined;
   /** For tests: builds the socket. Defaults to Baileys' makeWASocket. */
@@ -40,17 +50,25 @@ export interface BaileysOptions {
  */
 export function createBaileysEngineFactory(options: BaileysOptions): EngineFactory {
   const socketFactory: SocketFactory = options.socketFactory ?? ((config) => makeWASocket(config));
-  return (context) => createBaileysEngine(context, options, socketFactory);
+  const versions = createVersionSource({ log: options.logger, pinned: options.version });
+  void versions.current(); // asked now, so the first session finds it ready
+  return (context) => createBaileysEngine(context, options, socketFactory, versions);
 }
 
 function createBaileysEngine(
   context: EngineContext,
   options: BaileysOptions,
   socketFactory: SocketFactory,
+  versions: VersionSource,
 ): WhatsAppEngine {
   const log = options.logger.child({ sessionId: context.sessionId });
   const connection: BaileysConnection = { auth: null, sock: null, open: false, ownName: null };
   let queue: Promise<void> = Promise.resolve();
+  /** The current socket's WhatsApp Web version, and those WhatsApp refused since the last start. */
+  let version: WaVersion | null = null;
+  const refused = new Set<string>();
+  /** Bumped when the socket is dropped: a connect still waiting for its version opens nothing. */
+  let generation = 0;
 
   const emit = (event: EngineEvent) => context.emit(event);
   const inbound = createInbound({
@@ -66,7 +84,7 @@ function createBaileysEngine(
     }
     const update = events['connection.update'];
     if (update) {
-      await onConnectionUpdate(connection, socket, update, { emit, log, reconnect: connect });
+      await onConnectionUpdate(connection, socket, update, { emit, log, reconnect: connect, outdated });
     }
     if (events['creds.update'] && connection.auth) {
       await connection.auth.saveCreds();
@@ -89,13 +107,19 @@ function createBaileysEngine(
   };
 
   const connect = async () => {
+    const started = generation;
     connection.auth ??= await loadBaileysAuth(context.credentials, log);
+    const next = await versions.current();
+    if (started !== generation) {
+      return; // stopped meanwhile
+    }
+    version = next;
     connection.sock = openBaileysSocket({
       socketFactory,
       auth: connection.auth,
       log,
       sentText: (waMessageId) => context.sentText(waMessageId),
-      version: options.version,
+      version,
       webSocketUrl: options.webSocketUrl,
       inTurn,
       onEvents,
@@ -103,8 +127,29 @@ function createBaileysEngine(
     });
   };
 
+  /** WhatsApp refused the current version as too old: a newer one for the next socket, once per version. */
+  const outdated = async (): Promise<string | null> => {
+    const used = version ?? (await versions.current());
+    refused.add(formatWaVersion(used));
+    const newer = await versions.newerThan(used);
+    if (newer && !refused.has(formatWaVersion(newer))) {
+      log.info(
+        { refused: formatWaVersion(used), version: formatWaVersion(newer) },
+        'WhatsApp refused this WhatsApp Web version as too old; retrying with a newer one',
+      );
+      return null;
+    }
+    return versions.pinned
+      ? `WhatsApp refused WhatsApp Web version ${formatWaVersion(used)} (set in WA_WEB_VERSION) as too old; ` +
+          'set the current version there or remove it, then reconnect'
+      : `WhatsApp refused WhatsApp Web version ${formatWaVersion(used)} as too old, and no newer version ` +
+          'could be fetched from web.whatsapp.com; set WA_WEB_VERSION to the current version or update ' +
+          'the service, then reconnect';
+  };
+
   /** Forgets the current socket (its late events are ignored) and hands it back to be closed. */
   const detach = (): SocketLike | null => {
+    generation++;
     const previous = connection.sock;
     connection.sock = null;
     connection.open = false;
@@ -121,6 +166,7 @@ function createBaileysEngine(
   return {
     async start() {
       await closeBaileysSocket(detach(), log);
+      refused.clear();
       await connect();
     },
 
