@@ -30,6 +30,8 @@ export class Deployment {
   readonly unexpectedExits: UnexpectedExit[] = [];
   readonly servers: ServerProcess[] = [];
   supervise = false;
+  /** Node options for every server process of this deployment (a test preload). */
+  nodeArgs: string[] = [];
   private expecting = new WeakSet<ServerProcess>();
 
   private constructor(
@@ -70,7 +72,7 @@ export class Deployment {
 
   /** Starts a server process (without waiting for it to listen). */
   spawn(): ServerProcess {
-    const server = spawnServer(this.env);
+    const server = spawnServer(this.env, this.nodeArgs);
     this.server = server;
     this.servers.push(server);
     void server.exited.then((exit) => {

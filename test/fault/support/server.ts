@@ -11,7 +11,7 @@ import { onJsonLines } from '../../support/json-lines.js';
  * production: JSON log lines on stdout are parsed and kept, stderr is kept as text.
  */
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const builtMain = join(repoRoot, 'dist', 'main.js');
 
 export interface LogLine {
@@ -51,10 +51,11 @@ export function assertBuilt(): void {
   }
 }
 
-export function spawnServer(env: Record<string, string>): ServerProcess {
+/** `nodeArgs` go before the script, e.g. `['--import', preload]`. */
+export function spawnServer(env: Record<string, string>, nodeArgs: string[] = []): ServerProcess {
   // A working directory of its own, so no stray .env is read.
   const cwd = mkdtempSync(join(tmpdir(), 'wa-fault-cwd-'));
-  const child = spawn(process.execPath, ['--enable-source-maps', builtMain], {
+  const child = spawn(process.execPath, ['--enable-source-maps', ...nodeArgs, builtMain], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
