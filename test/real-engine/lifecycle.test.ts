@@ -1,3 +1,4 @@
+import type { BinaryNode } from 'baileys';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 
@@ -74,6 +75,40 @@ describe('a session on the real engine through restarts and disconnects', () => 
     await sessionWhen(app, company, sessionId, (s) => s.status === 'ready');
     const id = await server.deliver(bob, shop, { conversation: 'Still there?' });
     await waitFor('the message after the drop', async () => (await messagesWith(id)).length === 1);
+  });
+
+  it('keeps what it learned of a contact’s devices across a reconnect: no device query before the next send', async () => {
+    const server = standin.server();
+    const deviceQueries: string[] = [];
+    const onIq = (iq: BinaryNode) => {
+      if (iq.attrs.xmlns === 'usync' && JSON.stringify(iq).includes(bob.pn)) {
+        deviceQueries.push(iq.attrs.id ?? '');
+      }
+    };
+    server.on('iq', onIq);
+    const send = async (text: string) => {
+      const res = await call(app, 'POST', `/api/whatsapp/sessions/${sessionId}/chats/${bob.pn}/send`, {
+        token: company.token,
+        body: { message: text },
+      });
+      expect(res.status).toBe(201);
+      await waitFor(`${text} to reach Bob`, () =>
+        server.sent.find(
+          (s) =>
+            s.recipient === `${bob.pn}:0` &&
+            (s.message.conversation ?? s.message.extendedTextMessage?.text) === text,
+        ),
+      );
+    };
+    await send('First of two');
+    const asked = deviceQueries.length;
+    const loginsBefore = logins;
+    server.disconnect(shop.pn, 'drop');
+    await waitFor('a new login', () => logins > loginsBefore, 15_000);
+    await sessionWhen(app, company, sessionId, (s) => s.status === 'ready');
+    await send('Second of two');
+    server.off('iq', onIq);
+    expect(deviceQueries.length).toBe(asked);
   });
 
   it('ends failed, without a reconnect loop, when another client takes the link over (440)', async () => {

@@ -50,6 +50,8 @@ describe('a number linked through the real engine', () => {
 
     const qr = await admin.next('whatsapp:qr', about(sessionId), 15_000);
     expect(qr.qrCode).toMatch(/^data:image\/png;base64,/);
+    // The first QR of a connection lives 60 s (later ones 20 s).
+    expect(Date.parse(qr.expiresAt) - Date.now()).toBeGreaterThan(45_000);
     await server.scan(qr.qr, shop.pn);
 
     // The name comes with the phone's first messages to the new device, right after it is ready.

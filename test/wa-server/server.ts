@@ -91,6 +91,8 @@ export type IqHandler = (
 export type LoginCheck = (payload: proto.ClientPayload) => string | null;
 
 type ServerEvents = {
+  /** Every IQ a client asks, before it is answered. */
+  iq: [BinaryNode, Connection];
   login: [Companion];
   paired: [Companion];
   qr: [string[]];
@@ -442,6 +444,7 @@ export class WaServer extends EventEmitter<ServerEvents> {
           connection.answered(stanza);
           return;
         }
+        this.emit('iq', stanza, connection);
         connection.send(
           (await this.iqHandlers.get(stanza.attrs.xmlns ?? '')?.(connection, stanza)) ??
             this.answerIq(connection, stanza),

@@ -7,6 +7,8 @@ import type { BaileysAuth } from './baileys-auth-store.js';
 import { toContractChatId } from './baileys-mapper.js';
 import type { SocketLike } from './baileys-socket.js';
 
+/** Baileys shows a socket's first QR for 60 s and each later one for 20 s. */
+const FIRST_QR_LIFETIME_MS = 60_000;
 const QR_LIFETIME_MS = 20_000;
 
 /** What one engine holds across its sockets: the credentials, the current socket, whether it is open. */
@@ -16,6 +18,8 @@ export interface BaileysConnection {
   open: boolean;
   /** The account's name as last learned, so a new one is reported once. */
   ownName: string | null;
+  /** QRs the current socket has shown (its first lives longer). */
+  qrsShown: number;
 }
 
 /** What to do after Baileys closed a socket. */
@@ -82,7 +86,8 @@ export async function onConnectionUpdate(
 ): Promise<void> {
   const { emit } = deps;
   if (update.qr) {
-    emit({ type: 'qr', qr: update.qr, expiresAt: new Date(Date.now() + QR_LIFETIME_MS) });
+    const lifetime = connection.qrsShown++ === 0 ? FIRST_QR_LIFETIME_MS : QR_LIFETIME_MS;
+    emit({ type: 'qr', qr: update.qr, expiresAt: new Date(Date.now() + lifetime) });
   }
   if (update.connection === 'connecting') {
     emit({ type: 'connecting' });

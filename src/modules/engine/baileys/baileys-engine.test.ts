@@ -145,6 +145,22 @@ describe('Baileys engine', () => {
     expect(events[2]).toEqual({ type: 'ready', phoneNumber: '79990001122', displayName: 'Acme Sales' });
   });
 
+  it("gives a socket's first QR 60 s and each later one 20 s, as Baileys shows them", async () => {
+    const { engine, events, sockets, settle } = await givenEngine();
+    await engine.start();
+    const { socket } = sockets.made[0]!;
+    socket.ev.emit('connection.update', { qr: 'first' });
+    await settle();
+    socket.ev.emit('connection.update', { qr: 'second' });
+    await settle();
+    const lifetimes = events
+      .filter((e) => e.type === 'qr')
+      .map((e) => Math.round((e.expiresAt.getTime() - Date.now()) / 1000));
+    expect(lifetimes[0]).toBeGreaterThanOrEqual(58);
+    expect(lifetimes[1]).toBeLessThanOrEqual(20);
+    expect(lifetimes[1]).toBeGreaterThanOrEqual(18);
+  });
+
   it('makes a new socket at once after the pairing restart (515), without reporting a disconnect', async () => {
     const { engine, events, sockets, settle } = await givenEngine();
     await engine.start();

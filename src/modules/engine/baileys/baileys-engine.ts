@@ -15,6 +15,7 @@ import { downloadBaileysMedia } from './baileys-media.js';
 import { sendBaileysText, toBaileysJid } from './baileys-send.js';
 import {
   closeBaileysSocket,
+  createEngineCaches,
   openBaileysSocket,
   type SocketFactory,
   type SocketLike,
@@ -62,8 +63,9 @@ function createBaileysEngine(
   versions: VersionSource,
 ): WhatsAppEngine {
   const log = options.logger.child({ sessionId: context.sessionId });
-  const connection: BaileysConnection = { auth: null, sock: null, open: false, ownName: null };
+  const connection: BaileysConnection = { auth: null, sock: null, open: false, ownName: null, qrsShown: 0 };
   let queue: Promise<void> = Promise.resolve();
+  const caches = createEngineCaches();
   /** The current socket's WhatsApp Web version, and those WhatsApp refused since the last start. */
   let version: WaVersion | null = null;
   const refused = new Set<string>();
@@ -91,6 +93,14 @@ function createBaileysEngine(
     }
     const ownMessages = events['messages.upsert']?.messages.filter((m) => m.key.fromMe && m.pushName);
     onOwnName(connection, ownMessages?.at(-1)?.pushName, emit);
+    for (const changed of [
+      ...(events['groups.update'] ?? []),
+      ...(events['group-participants.update'] ? [events['group-participants.update']] : []),
+    ]) {
+      if (changed.id) {
+        caches.groupMetadata.del(changed.id);
+      }
+    }
     await inbound.onEvents(events);
   };
 
@@ -114,12 +124,14 @@ function createBaileysEngine(
       return; // stopped meanwhile
     }
     version = next;
+    connection.qrsShown = 0;
     connection.sock = openBaileysSocket({
       socketFactory,
       auth: connection.auth,
       log,
       sentText: (waMessageId) => context.sentText(waMessageId),
       version,
+      caches,
       webSocketUrl: options.webSocketUrl,
       inTurn,
       onEvents,

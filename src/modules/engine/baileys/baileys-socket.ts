@@ -1,6 +1,9 @@
+import NodeCache from '@cacheable/node-cache';
 import {
   type BaileysEventMap,
   Browsers,
+  type CacheStore,
+  type GroupMetadata,
   type UserFacingSocketConfig,
   type WAMessage,
   type WASocket,
@@ -22,8 +25,40 @@ export type SocketLike = Pick<
   | 'requestPairingCode'
   | 'onWhatsApp'
   | 'updateMediaMessage'
+  | 'groupMetadata'
 >;
 export type SocketFactory = (config: UserFacingSocketConfig) => SocketLike;
+
+/**
+ * What Baileys would otherwise rebuild with every socket, kept by the engine across reconnects:
+ * how often a recipient asked for a message again (so a retry is not answered forever), each
+ * contact's device list (no device query before every send), and group metadata (no metadata
+ * query before every group send; dropped when the group changes).
+ */
+export interface EngineCaches {
+  msgRetryCounter: CacheStore;
+  userDevices: CacheStore;
+  groupMetadata: NodeCache<GroupMetadata>;
+}
+
+/** Baileys' cache interface over the cache library it uses itself. */
+function cacheStore(ttlSeconds: number): CacheStore {
+  const cache = new NodeCache<unknown>({ stdTTL: ttlSeconds, useClones: false });
+  return {
+    get: <T>(key: string) => cache.get(key) as T | undefined,
+    set: (key, value) => cache.set(key, value),
+    del: (key) => cache.del(key),
+    flushAll: () => cache.flushAll(),
+  };
+}
+
+export function createEngineCaches(): EngineCaches {
+  return {
+    msgRetryCounter: cacheStore(60 * 60),
+    userDevices: cacheStore(5 * 60),
+    groupMetadata: new NodeCache<GroupMetadata>({ stdTTL: 5 * 60, useClones: false }),
+  };
+}
 
 export interface SocketSetup {
   socketFactory: SocketFactory;
@@ -31,6 +66,7 @@ export interface SocketSetup {
   log: Logger;
   sentText: EngineContext['sentText'];
   version?: [number, number, number] | undefined;
+  caches: EngineCaches;
   webSocketUrl?: string | undefined;
   /** Runs the handling of one batch after the batches before it, any socket's. */
   inTurn: (handle: () => Promise<void>) => Promise<void>;
@@ -52,6 +88,17 @@ export function openBaileysSocket(setup: SocketSetup): SocketLike {
     // Our patch of Baileys awaits this before the delivery receipt: nothing is acknowledged to
     // WhatsApp that is not stored (patches/baileys+7.0.0-rc14.patch).
     beforeMessageReceipt: setup.beforeReceipt,
+    msgRetryCounterCache: setup.caches.msgRetryCounter,
+    userDevicesCache: setup.caches.userDevices,
+    cachedGroupMetadata: async (jid) => {
+      const cached = setup.caches.groupMetadata.get(jid);
+      if (cached) {
+        return cached;
+      }
+      const fetched = await socket.groupMetadata(jid);
+      setup.caches.groupMetadata.set(jid, fetched);
+      return fetched;
+    },
     syncFullHistory: false,
     // A recipient that could not decrypt asks for the message again: it is rebuilt from what we stored.
     getMessage: async (key) => {
