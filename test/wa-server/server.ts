@@ -690,20 +690,22 @@ export class WaServer extends EventEmitter<ServerEvents> {
 
   /**
    * `from` sends `message` to every device linked to `to`. With `via: 'lid'` the stanza names the
-   * sender by hidden id (with `sender_pn`), as WhatsApp does for most chats now.
+   * sender by hidden id (with `sender_pn`), as WhatsApp does for most chats now; `'lid-only'` gives
+   * no phone number at all, as for a contact whose number the account may not see yet.
    */
   async deliver(
     from: Account,
     to: Account,
     message: proto.IMessage,
-    options: { id?: string; via?: 'pn' | 'lid'; at?: Date } = {},
+    options: { id?: string; via?: 'pn' | 'lid' | 'lid-only'; at?: Date } = {},
   ): Promise<string> {
     const id = options.id ?? newMessageId();
-    const viaLid = options.via === 'lid';
+    const viaLid = options.via === 'lid' || options.via === 'lid-only';
     for (const companion of this.reachable(to)) {
       await this.seal(companion, from, message, {
         from: viaLid ? lidJid(from) : pnJid(from),
-        ...(viaLid ? { sender_pn: pnJid(from), addressing_mode: 'lid' } : {}),
+        ...(viaLid ? { addressing_mode: 'lid' } : {}),
+        ...(options.via === 'lid' ? { sender_pn: pnJid(from) } : {}),
         id,
         t: unixSeconds(options.at),
         type: message.reactionMessage ? 'reaction' : 'text',

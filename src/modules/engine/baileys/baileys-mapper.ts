@@ -50,11 +50,14 @@ import {
  * - Reactions are messages of type 'reaction' with their own waMessageId; an empty reaction text
  *   means "reaction removed" and is kept as a reaction with `body: null` and `media.emoji: null`,
  *   so that "the newest reaction of a sender on a message wins" stays true for a reader.
- * - Edits and revokes become `changes`. When Baileys' event buffer has already folded an edit or
- *   a revoke into a buffered message (`message.editedMessage` without a protocol message, or
- *   `messageStubType` REVOKE with no content), the message is still reported (with the edited
- *   content, or as an 'unknown' placeholder) together with the change, so the change has a row
- *   to apply to. The adapter must hand `messages` to the ingest before `changes`.
+ * - Edits and revokes become `changes`. When Baileys' event buffer has already folded an edit
+ *   into a buffered message (`message.editedMessage` without a protocol message), the message is
+ *   still reported with the edited content together with the change, so the change has a row to
+ *   apply to. A revoke folded into a live message replaces the message's key with the revoke's
+ *   own, so the original's id is lost: such a message produces nothing (the revoke reached the
+ *   service as a protocol message before its receipt). In history, a REVOKE stub keeps its own id
+ *   and is reported as an 'unknown' placeholder with the revoke. The adapter must hand `messages`
+ *   to the ingest before `changes`.
  * - Stubs kept as type 'system' with a readable body: group created / renamed / description
  *   changed, participants added / removed / left / joined by link / promoted / demoted, missed
  *   calls. Every other stub is dropped, notably CIPHERTEXT (Baileys retries and the real message
@@ -102,7 +105,7 @@ export function mapMessages(raw: WAMessage[], context: MapContext): MappedMessag
   const pairs = new Set<string>();
 
   for (const message of raw) {
-    const mapped = mapOne(message, own);
+    const mapped = mapOne(message, own, context.source);
     if (!mapped) {
       continue;
     }
@@ -208,6 +211,7 @@ export function mapReceipts(
 function mapOne(
   message: WAMessage,
   own: Own,
+  source: MapContext['source'],
 ): { where: Where; messages: EngineMessage[]; changes: MessageChange[] } | null {
   const { key } = message;
   const waMessageId = key.id;
@@ -252,6 +256,12 @@ function mapOne(
     message.messageStubType === WAMessageStubType.REVOKE ||
     message.messageStubType === WAMessageStubType.ADMIN_REVOKE
   ) {
+    if (source === 'live') {
+      // Live, this is a message Baileys' buffer folded its deletion into, and the folding gave it
+      // the deletion's own key: the original's id is gone. The deletion itself reached the
+      // service as a protocol message before its receipt, and was applied there.
+      return null;
+    }
     return {
       where,
       messages: [build({ type: 'unknown', body: null, media: null }, null, defaultChatName)],
