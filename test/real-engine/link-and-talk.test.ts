@@ -1,33 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { call, type GivenCompany, givenCompany } from '../support/factories.js';
 import { closeAllSockets, connected, type TestSocket } from '../support/socket-client.js';
 import { useTestApp } from '../support/use-test-app.js';
 import { waitFor } from '../support/wait.js';
 import type { Account } from '../wa-server/accounts.js';
-import { WaServer } from '../wa-server/server.js';
+import type { WaServer } from '../wa-server/server.js';
+import { about, useStandin } from './support.js';
 
 /**
  * The product on the real WhatsApp Web engine: Baileys itself, linked to the WhatsApp server
  * stand-in, driven through the HTTP API and socket.io exactly as an admin and the CRM do.
  */
 
-const env: Record<string, string> = {
-  WA_ENGINE: 'baileys',
-  AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-  SEND_RATE_PER_MINUTE: '0',
-};
+const standin = useStandin();
+const app = useTestApp(standin.env, { listen: true, beforeClose: closeAllSockets });
 let server: WaServer;
-beforeAll(async () => {
-  server = await WaServer.start();
-  env.WA_WEBSOCKET_URL = server.url;
+beforeAll(() => {
+  server = standin.server();
 });
-const app = useTestApp(env, { listen: true, beforeClose: closeAllSockets });
-afterAll(async () => {
-  await server?.close();
-});
-
-const about = (sessionId: string) => (payload: { sessionId?: string }) => payload?.sessionId === sessionId;
 
 describe('a number linked through the real engine', () => {
   let company: GivenCompany;

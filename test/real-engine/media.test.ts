@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { call, type GivenCompany, givenCompany } from '../support/factories.js';
 import { closeAllSockets, connected, type TestSocket } from '../support/socket-client.js';
 import { useTestApp } from '../support/use-test-app.js';
 import { waitFor } from '../support/wait.js';
 import type { Account } from '../wa-server/accounts.js';
-import { WaServer } from '../wa-server/server.js';
+import type { WaServer } from '../wa-server/server.js';
+import { about, useStandin } from './support.js';
 
 /**
  * Media on the real engine: a contact's image is encrypted and hosted by the stand-in's CDN,
@@ -15,22 +16,12 @@ import { WaServer } from '../wa-server/server.js';
  * longer has is uploaded again by the phone when the product asks for it.
  */
 
-const env: Record<string, string> = {
-  WA_ENGINE: 'baileys',
-  AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-  SEND_RATE_PER_MINUTE: '0',
-};
+const standin = useStandin();
+const app = useTestApp(standin.env, { listen: true, beforeClose: closeAllSockets });
 let server: WaServer;
-beforeAll(async () => {
-  server = await WaServer.start();
-  env.WA_WEBSOCKET_URL = server.url;
+beforeAll(() => {
+  server = standin.server();
 });
-const app = useTestApp(env, { listen: true, beforeClose: closeAllSockets });
-afterAll(async () => {
-  await server?.close();
-});
-
-const about = (sessionId: string) => (payload: { sessionId?: string }) => payload?.sessionId === sessionId;
 
 /** A PNG signature and random bytes: distinct per call, large enough for several AES blocks. */
 const pictureBytes = () => Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(70_001)]);
