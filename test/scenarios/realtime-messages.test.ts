@@ -144,6 +144,7 @@ describe('message events', () => {
         messageId: message.id,
         waMessageId: message.waMessageId,
         status: 'delivered',
+        error: null,
       });
     }
     await expectUnheard(
