@@ -359,9 +359,9 @@ describe('the server process', { timeout: 120_000 }, () => {
 
   it('finishes a request that is in flight when SIGTERM arrives, then exits 0', async () => {
     const dataDir = tempDir('wa-process-data-');
-    // A costly password hash (about a second) keeps the register request in flight. A shorter
+    // A costly password hash (about two seconds) keeps the register request in flight. A shorter
     // shutdown allowance than the default 15 s keeps a failure quick and unambiguous.
-    const server = await startServer(baseEnv(dataDir, { PASSWORD_HASH_COST: '17', SHUTDOWN_TIMEOUT: '8' }));
+    const server = await startServer(baseEnv(dataDir, { PASSWORD_HASH_COST: '18', SHUTDOWN_TIMEOUT: '8' }));
 
     // An ordinary HTTP/1.1 client: fetch keeps the connection alive for reuse, as browsers do.
     const pending = json('POST', `${server.url}/api/auth/register`, {
