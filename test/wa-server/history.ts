@@ -6,10 +6,17 @@ import { proto } from 'baileys';
 export interface HistoryChat {
   /** `…@s.whatsapp.net`, `…@lid` or `…@g.us`. */
   jid: string;
+  /** The contact's name in the phone's address book, or the group's subject. */
   name?: string;
   unreadCount?: number;
+  /** The chat is marked unread on the phone (no count). */
+  markedAsUnread?: boolean;
+  archived?: boolean;
+  pinned?: boolean;
   /** For a chat known by hidden id: its phone id, when the phone knows it. */
   pnJid?: string;
+  /** For a chat known by phone id: its hidden id, when the phone knows it. */
+  lidJid?: string;
   messages: {
     id: string;
     text: string;
@@ -29,6 +36,13 @@ export interface HistoryChunk {
   lidPnPairs?: { lid: string; pn: string }[];
 }
 
+const unixSeconds = (at: Date) => Math.floor(at.getTime() / 1000);
+
+/** The time of a chat's newest message (now for a chat without any). */
+const newestOf = (chat: HistoryChat) =>
+  chat.messages.reduce<Date | null>((newest, m) => (newest && newest > m.at ? newest : m.at), null) ??
+  new Date();
+
 /** The protocol message a phone sends its new device for one chunk of history (inline payload). */
 export function historyNotification(chunk: HistoryChunk, chunkOrder: number): proto.IMessage {
   const syncType = chunk.syncType ?? proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP;
@@ -41,10 +55,15 @@ export function historyNotification(chunk: HistoryChunk, chunkOrder: number): pr
       name: chat.name,
       displayName: chat.name,
       unreadCount: chat.unreadCount,
+      markedAsUnread: chat.markedAsUnread,
+      archived: chat.archived,
+      pinned: chat.pinned ? unixSeconds(new Date()) : undefined,
       pnJid: chat.pnJid,
-      conversationTimestamp: Math.floor((chat.messages.at(-1)?.at.getTime() ?? Date.now()) / 1000),
-      messages: chat.messages.map((message, index) => ({
-        msgOrderId: index + 1,
+      lidJid: chat.lidJid,
+      conversationTimestamp: unixSeconds(newestOf(chat)),
+      // Newest first, as phones send them (Baileys takes the first as the chat's last message).
+      messages: [...chat.messages].reverse().map((message, index) => ({
+        msgOrderId: chat.messages.length - index,
         message: {
           key: {
             remoteJid: chat.jid,
@@ -53,7 +72,7 @@ export function historyNotification(chunk: HistoryChunk, chunkOrder: number): pr
             participant: message.participant,
           },
           message: { conversation: message.text },
-          messageTimestamp: Math.floor(message.at.getTime() / 1000),
+          messageTimestamp: unixSeconds(message.at),
           pushName: message.pushName,
           status: message.fromMe
             ? proto.WebMessageInfo.Status.DELIVERY_ACK

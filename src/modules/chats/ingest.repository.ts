@@ -15,6 +15,25 @@ export const NOT_CONVERSATION = ['reaction', 'system'] as const;
 /** A message to store, addressed to its chat by the chat's WhatsApp id (one of the batch's identities). */
 export type IncomingRow = Omit<NewMessage, 'chatId' | 'sessionId' | 'companyId'> & { chatKey: string };
 
+/** What the phone says about a chat, addressed by its WhatsApp id and hidden id (either may find it). */
+export interface ChatState {
+  waChatId: string;
+  lid?: string | null;
+  name?: string | null;
+  unreadCount?: number | null;
+  archived?: boolean | null;
+  pinned?: boolean | null;
+  /** The newest activity the phone's unread count takes into account. */
+  asOf?: Date | null;
+}
+
+/** A person's names under one of their ids (`number@c.us` or `…@lid`). */
+export interface ContactName {
+  waId: string;
+  name?: string | null;
+  pushName?: string | null;
+}
+
 /** The session whose chats and messages are written. */
 export interface IngestScope {
   companyId: string;
@@ -38,8 +57,9 @@ const newerOr = (column: string) =>
  * 2. `m`: the messages, skipping those already stored (same session and WhatsApp id);
  * 3. `latest`, `unread`: per chat, the newest new conversational message and how many new incoming
  *    ones are unread (only when `countUnread`: live messages, not history);
- * 4. `c`: the chats upserted with those: a name we lacked is filled in, the last message only moves
- *    forward, unread adds up and unarchives.
+ * 4. `c`: the chats upserted with those: the name follows the messages' (with `keepNames`, as history
+ *    does, it only fills one we lacked), the last message only moves forward, unread adds up and
+ *    unarchives.
  *
  * Every part sees the same snapshot and foreign keys are checked at the end of the statement, so a
  * message may point at the chat `c` creates. Chats must be free of hidden-id conflicts (the caller
@@ -98,7 +118,8 @@ const ingestStatement = prepareSql(
     left join latest l on l.chat_id = ident.chat_id
     left join unread u on u.chat_id = ident.chat_id
     on conflict (session_id, wa_chat_id) do update set
-      name = coalesce(excluded.name, chats.name),
+      name = case when ${p('keepNames')}::boolean then coalesce(chats.name, excluded.name)
+                  else coalesce(excluded.name, chats.name) end,
       lid = coalesce(chats.lid, excluded.lid),
       phone_number = coalesce(chats.phone_number, excluded.phone_number),
       ${newerOr('last_message_id')},
@@ -116,6 +137,91 @@ const ingestStatement = prepareSql(
     (select count(*)::int from m) as stored,
     case when ${p('returnRows')}::boolean then (select coalesce(json_agg(m), '[]'::json) from m) end as messages,
     case when ${p('returnRows')}::boolean then (select coalesce(json_agg(c), '[]'::json) from c) end as chats
+`,
+);
+
+/**
+ * The phone's view of chats (history sync) laid over the stored chats, in one statement. Each entry
+ * finds its chat by either id; entries that land on one chat (a person's phone-id and hidden-id
+ * threads) add their unread counts, and the rest comes from the entry under the chat's own id first.
+ * The phone counted unread messages up to `as_of`: incoming messages stored since are added.
+ * Chats the phone names but we hold no message of are not created.
+ */
+const chatStatesStatement = prepareSql(
+  'chat_states_apply',
+  sql`
+  with v as (
+    select *
+    from unnest(${p('waChatIds')}::text[], ${p('lids')}::text[], ${p('names')}::text[], ${p('unread')}::int[],
+                ${p('archived')}::boolean[], ${p('pinned')}::boolean[], ${p('asOf')}::timestamptz[])
+      with ordinality as v(wa_chat_id, lid, name, unread, archived, pinned, as_of, n)
+  ),
+  matched as (
+    select c.id as chat_id, c.wa_chat_id = v.wa_chat_id as own, v.*
+    from v
+    join ${chats} c on c.company_id = ${p('companyId')}::uuid and c.session_id = ${p('sessionId')}::uuid
+      and (c.wa_chat_id = v.wa_chat_id or c.lid = v.wa_chat_id or c.wa_chat_id = v.lid or c.lid = v.lid)
+  ),
+  per_chat as (
+    select chat_id,
+      (array_agg(name order by own desc, n desc) filter (where name is not null))[1] as name,
+      sum(unread)::int as unread,
+      max(as_of) as as_of,
+      (array_agg(archived order by own desc, n desc) filter (where archived is not null))[1] as archived,
+      (array_agg(pinned order by own desc, n desc) filter (where pinned is not null))[1] as pinned
+    from matched
+    group by chat_id
+  )
+  update ${chats} c set
+    name = coalesce(s.name, c.name),
+    unread_count = case when s.unread is null then c.unread_count else s.unread + (
+      select count(*)::int from ${messages} m
+      where m.chat_id = c.id and m.session_id = c.session_id and m.company_id = c.company_id
+        and not m.from_me and m.type <> all(${p('notConversation')}::text[]) and m."timestamp" > s.as_of
+    ) end,
+    archived = coalesce(s.archived, c.archived),
+    pinned = coalesce(s.pinned, c.pinned),
+    updated_at = now()
+  from per_chat s
+  where c.id = s.chat_id
+  returning c.*
+`,
+);
+
+/**
+ * Names of people, one row per id they go by: their direct chats take the name the account saved
+ * (a push name only fills a chat without one), and their messages without a sender name take the
+ * push name, as live messages carry it.
+ */
+const contactsStatement = prepareSql(
+  'contacts_apply',
+  sql`
+  with v as (
+    select * from unnest(${p('waIds')}::text[], ${p('names')}::text[], ${p('pushNames')}::text[])
+      as v(wa_id, name, push_name)
+  ),
+  senders as (
+    update ${messages} m set sender_name = v.push_name
+    from v
+    where m.company_id = ${p('companyId')}::uuid and m.session_id = ${p('sessionId')}::uuid
+      and m.sender_wa_id = v.wa_id and m.sender_name is null and not m.from_me and v.push_name is not null
+    returning m.id
+  ),
+  named as (
+    select distinct on (c.id) c.id, coalesce(v.name, c.name, v.push_name) as name
+    from v
+    join ${chats} c on c.company_id = ${p('companyId')}::uuid and c.session_id = ${p('sessionId')}::uuid
+      and (c.wa_chat_id = v.wa_id or c.lid = v.wa_id)
+    where not c.is_group
+    order by c.id, v.name is null
+  ),
+  renamed as (
+    update ${chats} c set name = named.name, updated_at = now()
+    from named
+    where c.id = named.id and named.name is distinct from c.name
+    returning c.id
+  )
+  select (select count(*)::int from senders) as senders, (select count(*)::int from renamed) as chats
 `,
 );
 
@@ -196,14 +302,16 @@ export function createIngestRepository(db: DbOrTx) {
     /**
      * Stores a batch of messages and their chats in one statement (see `ingestStatement`).
      * `countUnread` adds the new incoming messages to their chats' unread counts (live messages do,
-     * history and our own sends do not). With `returnRows`, returns the messages inserted (in batch order) and every chat of the batch as
+     * history and our own sends do not). `keepNames` leaves the names chats have (history: the
+     * phone's names come separately and must not give way to older messages' push names). With
+     * `returnRows`, returns the messages inserted (in batch order) and every chat of the batch as
      * stored now; without, only how many messages were new.
      */
     async store(
       scope: IngestScope,
       identities: ChatIdentity[],
       rows: IncomingRow[],
-      options: { countUnread: boolean; returnRows: boolean },
+      options: { countUnread: boolean; returnRows: boolean; keepNames?: boolean },
       tx: DbOrTx = db,
     ): Promise<{ stored: number; inserted: MessageRow[]; chats: ChatRow[] }> {
       const ids = rows.map((r) => r.id ?? newId());
@@ -232,6 +340,7 @@ export function createIngestRepository(db: DbOrTx) {
         sentBy: rows.map((r) => r.sentByUserId ?? null),
         notConversation: NOT_CONVERSATION,
         countUnread: options.countUnread,
+        keepNames: options.keepNames ?? false,
         returnRows: options.returnRows,
       });
       const [out] = result.rows;
@@ -300,6 +409,44 @@ export function createIngestRepository(db: DbOrTx) {
         return row ?? null;
       }
       return mergeChats(tx, scope, { into: byPhone, from: byLid }, lid);
+    },
+
+    /** Lays the phone's view of chats over the stored ones (see `chatStatesStatement`); returns the chats changed. */
+    async applyChatStates(scope: IngestScope, states: ChatState[], tx: DbOrTx = db): Promise<ChatRow[]> {
+      if (states.length === 0) {
+        return [];
+      }
+      const result = await chatStatesStatement(tx, {
+        ...scope,
+        waChatIds: states.map((c) => c.waChatId),
+        lids: states.map((c) => c.lid ?? null),
+        names: states.map((c) => c.name ?? null),
+        unread: states.map((c) => c.unreadCount ?? null),
+        archived: states.map((c) => c.archived ?? null),
+        pinned: states.map((c) => c.pinned ?? null),
+        asOf: states.map((c) => c.asOf?.toISOString() ?? null),
+        notConversation: NOT_CONVERSATION,
+      });
+      return rowsOf(chats, result);
+    },
+
+    /** Names people's chats and messages (see `contactsStatement`); how many of each changed. */
+    async applyContactNames(
+      scope: IngestScope,
+      names: ContactName[],
+      tx: DbOrTx = db,
+    ): Promise<{ senders: number; chats: number }> {
+      if (names.length === 0) {
+        return { senders: 0, chats: 0 };
+      }
+      const result = await contactsStatement(tx, {
+        ...scope,
+        waIds: names.map((c) => c.waId),
+        names: names.map((c) => c.name ?? null),
+        pushNames: names.map((c) => c.pushName ?? null),
+      });
+      const [out] = result.rows;
+      return { senders: Number(out?.senders ?? 0), chats: Number(out?.chats ?? 0) };
     },
 
     /** An edited or deleted message that is its chat's last one changes the chat's preview. */

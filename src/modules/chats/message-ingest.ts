@@ -3,24 +3,23 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
 import { isConstraintViolation, isTransientDbError } from '../../db/errors.js';
 import type { EventBus } from '../../events/event-bus.js';
-import type { EngineMessage } from '../engine/engine.js';
+import type { EngineChat, EngineContact, EngineMessage } from '../engine/engine.js';
 import { parseWaAddress } from '../engine/wa-address.js';
 import type { EngineHandlers, SessionRef } from '../sessions/session-supervisor.js';
 import type { ChatIdentity } from './chats.repository.js';
 import type { ChatRow } from './chats.table.js';
-import type { IncomingRow, IngestRepository } from './ingest.repository.js';
+import type { ChatState, ContactName, IncomingRow, IngestRepository } from './ingest.repository.js';
 import { emitMessageStatus } from './message-events.js';
 import type { MessagesRepository, NewMessage } from './messages.repository.js';
 import { toChatDto, toMessageDto } from './presenters.js';
 
-/** The chat identity a message belongs to: the phone form when known, with the hidden id beside it. */
-function identityOf(message: EngineMessage): ChatIdentity {
-  const ids = [message.chatWaId, message.chatAltWaId].filter((v): v is string => Boolean(v));
+/** A chat's ids in stored form: the phone (or group) form when known, else the hidden id; the hidden id. */
+function chatIdsOf(ids: (string | null | undefined)[]) {
   let waChatId: string | null = null;
   let lid: string | null = null;
   let phoneNumber: string | null = null;
   for (const id of ids) {
-    const address = parseWaAddress(id);
+    const address = id ? parseWaAddress(id) : null;
     if (address?.kind === 'lid') {
       lid ??= address.lid;
     } else if (address && !waChatId) {
@@ -28,8 +27,14 @@ function identityOf(message: EngineMessage): ChatIdentity {
       phoneNumber = address.kind === 'person' ? address.phoneNumber : null;
     }
   }
+  return { waChatId: waChatId ?? lid, lid, phoneNumber };
+}
+
+/** The chat identity a message belongs to: the phone form when known, with the hidden id beside it. */
+function identityOf(message: EngineMessage): ChatIdentity {
+  const { waChatId, lid, phoneNumber } = chatIdsOf([message.chatWaId, message.chatAltWaId]);
   return {
-    waChatId: waChatId ?? lid ?? message.chatWaId,
+    waChatId: waChatId ?? message.chatWaId,
     lid,
     phoneNumber,
     name: message.isGroup
@@ -72,7 +77,7 @@ export function createMessageIngest(deps: {
           const key = chatKeyOf.get(m)!;
           return toIncomingRow(m, remap.get(key) ?? key);
         }),
-        { countUnread: live, returnRows: live },
+        { countUnread: live, returnRows: live, keepNames: !live },
         tx,
       );
     /** The batch's hidden ids point at other chats: remap or merge those first, in one transaction. */
@@ -194,6 +199,29 @@ export function createMessageIngest(deps: {
       }
     },
 
+    /**
+     * The phone's names, unread counts, archive and pin of chats it sent the messages of (history):
+     * stored quietly, like the history's messages; clients read the chats once the import is done.
+     */
+    async chats(ref, reported) {
+      const states = reported.flatMap(toChatState);
+      const changed = await deps.ingest.applyChatStates(ref, states);
+      deps.log.info(
+        { sessionId: ref.sessionId, received: reported.length, changed: changed.length },
+        'chat details saved',
+      );
+    },
+
+    /** People's names: their chats and their messages that have no sender name yet. */
+    async contacts(ref, contacts) {
+      const names = contacts.flatMap(toContactNames);
+      const changed = await deps.ingest.applyContactNames(ref, names);
+      deps.log.info(
+        { sessionId: ref.sessionId, received: contacts.length, ...changed },
+        'contact names saved',
+      );
+    },
+
     async identity(ref, lid, phoneWaId) {
       const merged = await deps.db.transaction((tx) => linkIdentity(deps.ingest, tx, ref, lid, phoneWaId));
       if (merged) {
@@ -288,6 +316,38 @@ async function reconcileIdentities(
     }
   }
   return { remap, linked };
+}
+
+/** PostgreSQL text cannot hold NUL. */
+const noNul = (v: string | null | undefined) => (v ? v.replaceAll('\u0000', '') || null : null);
+
+function toChatState(chat: EngineChat): ChatState[] {
+  const { waChatId, lid } = chatIdsOf([chat.chatWaId, chat.chatAltWaId]);
+  if (!waChatId) {
+    return [];
+  }
+  return [
+    {
+      waChatId,
+      lid,
+      name: noNul(chat.name),
+      unreadCount: chat.unreadCount ?? null,
+      archived: chat.archived ?? null,
+      pinned: chat.pinned ?? null,
+      asOf: chat.asOf ?? null,
+    },
+  ];
+}
+
+/** One row per id the person goes by, so that either finds their chat and their messages. */
+function toContactNames(contact: EngineContact): ContactName[] {
+  const name = noNul(contact.name);
+  const pushName = noNul(contact.pushName);
+  if (!name && !pushName) {
+    return [];
+  }
+  const { waChatId, lid } = chatIdsOf([contact.waId, contact.altWaId]);
+  return [...new Set([waChatId, lid])].flatMap((waId) => (waId ? [{ waId, name, pushName }] : []));
 }
 
 /** PostgreSQL text cannot hold NUL; a message carrying one is stored without it. */

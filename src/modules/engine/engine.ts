@@ -63,6 +63,36 @@ export interface EngineMessage {
   mediaRef?: string | null;
 }
 
+/**
+ * A chat as the account's phone shows it (the history sync): what the service keeps of it besides
+ * its messages. Fields the engine was not told are left out.
+ */
+export interface EngineChat {
+  /** The chat in contract form, as `EngineMessage.chatWaId`. */
+  chatWaId: string;
+  chatAltWaId?: string | null;
+  isGroup: boolean;
+  /** The contact's name in the phone's address book, or the group's subject. */
+  name?: string | null;
+  /** Unread messages as the phone counts them (a chat marked unread counts at least one). */
+  unreadCount?: number | null;
+  archived?: boolean | null;
+  pinned?: boolean | null;
+  /** The newest activity the phone's figures take into account. */
+  asOf?: Date | null;
+}
+
+/** A person as WhatsApp knows them: both ids when known, their name in the address book, their own. */
+export interface EngineContact {
+  /** Contract form: `number@c.us` or `…@lid`. */
+  waId: string;
+  altWaId?: string | null;
+  /** The name the account saved for them. */
+  name?: string | null;
+  /** The name they gave themselves (WhatsApp's push name). */
+  pushName?: string | null;
+}
+
 /** A sent message WhatsApp refused, with the reason in words a person understands. */
 export interface MessageFailure {
   waMessageId: string;
@@ -95,6 +125,11 @@ export type EngineEvent =
   /** WhatsApp refused messages it had taken (its ack carried an error): they were not delivered. */
   | { type: 'message_failed'; failures: MessageFailure[] }
   | { type: 'message_changes'; changes: MessageChange[] }
+  /** The phone's view of chats whose messages were reported before (names, unread counts, archive, pin). */
+  | { type: 'chats'; chats: EngineChat[] }
+  /** Names of people: for their chats and their messages that have none. */
+  | { type: 'contacts'; contacts: EngineContact[] }
+  /** How far the import of a linked phone's history is: 0–100, never less than reported before. */
   | { type: 'history_progress'; progress: number; chats: number; messages: number }
   /** The engine learned that a hidden id and a phone id are the same person. */
   | { type: 'identity'; lid: string; phoneWaId: string };

@@ -34,7 +34,7 @@ export interface ServerToClientEvents {
   'whatsapp:disconnected': (payload: { sessionId: string; reason: string; loggedOut: boolean }) => void;
   /** on every status change */
   'whatsapp:session_status': (payload: { sessionId: string; status: SessionStatus }) => void;
-  /** while a linked phone's history is imported (`progress` 0–100) */
+  /** while a linked phone's history is imported (`progress` 0–100, never back within an import, 100 at its end) */
   'whatsapp:history_progress': (payload: {
     sessionId: string;
     progress: number;

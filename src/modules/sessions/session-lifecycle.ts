@@ -221,6 +221,10 @@ export function createEngineEventHandler(ctx: LifecycleContext, lifecycle: Sessi
         return handlers?.failures(session.ref, event.failures);
       case 'identity':
         return handlers?.identity(session.ref, event.lid, event.phoneWaId);
+      case 'chats':
+        return handlers?.chats(session.ref, event.chats);
+      case 'contacts':
+        return handlers?.contacts(session.ref, event.contacts);
       case 'history_progress':
         ctx.events.emit('session.history_progress', { ...session.ref, ...event });
         return;

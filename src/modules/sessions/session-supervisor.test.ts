@@ -102,6 +102,8 @@ async function startReady(
     changes: () => Promise.resolve(),
     failures: () => Promise.resolve(),
     identity: () => Promise.resolve(),
+    chats: () => Promise.resolve(),
+    contacts: () => Promise.resolve(),
     ready: () => undefined,
   });
   await supervisor.start(row);

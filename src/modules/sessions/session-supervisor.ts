@@ -5,6 +5,8 @@ import type { EventBus } from '../../events/event-bus.js';
 import { ServiceUnavailableError } from '../../http/errors.js';
 import type {
   CredentialStore,
+  EngineChat,
+  EngineContact,
   EngineEvent,
   EngineFactory,
   EngineMessage,
@@ -30,6 +32,8 @@ export interface EngineHandlers {
   changes(session: SessionRef, changes: MessageChange[]): Promise<void>;
   failures(session: SessionRef, failures: MessageFailure[]): Promise<void>;
   identity(session: SessionRef, lid: string, phoneWaId: string): Promise<void>;
+  chats(session: SessionRef, chats: EngineChat[]): Promise<void>;
+  contacts(session: SessionRef, contacts: EngineContact[]): Promise<void>;
   /** The session came online: pending sends may go. */
   ready(session: SessionRef): void;
 }

@@ -2,6 +2,7 @@ import { type BaileysEventMap, type WAMessage, WAMessageStatus, type WAMessageUp
 
 import type { EngineEvent, EngineMessage } from '../engine.js';
 import type { BaileysAuth } from './baileys-auth-store.js';
+import { createHistoryProgress, createPushNames, mapContacts, mapHistoryChats } from './baileys-history.js';
 import {
   mapMessages,
   mapReceipts,
@@ -45,6 +46,8 @@ export interface InboundDeps {
  */
 export function createInbound(deps: InboundDeps) {
   const { emit, own } = deps;
+  const progress = createHistoryProgress();
+  const pushNames = createPushNames();
 
   /**
    * A chat WhatsApp addresses only by its hidden id gets its phone id from the mapping Baileys has
@@ -74,7 +77,8 @@ export function createInbound(deps: InboundDeps) {
   const emitMessages = async (raw: WAMessage[], source: 'live' | 'history') => {
     const mapped = mapMessages(raw, { source, ...own() });
     if (mapped.messages.length > 0) {
-      const messages = withMediaRefs(await withKnownPhones(mapped.messages), raw);
+      const named = source === 'history' ? pushNames.fill(mapped.messages) : mapped.messages;
+      const messages = withMediaRefs(await withKnownPhones(named), raw);
       emit({ type: 'messages', source, messages });
     }
     if (mapped.changes.length > 0) {
@@ -93,15 +97,37 @@ export function createInbound(deps: InboundDeps) {
     }
   };
 
-  /** One batch of the history sync: its identities, its messages, then how far the sync is. */
+  /**
+   * One batch of the history sync: who is who, its messages, what the phone shows of its chats and
+   * people, then how far the sync is.
+   */
   const onHistory = async (history: BaileysEventMap['messaging-history.set']) => {
+    const contacts = mapContacts(history.contacts);
     for (const mapping of history.lidPnMappings ?? []) {
       emitIdentity(mapping.lid, mapping.pn);
     }
+    for (const contact of contacts) {
+      if (contact.altWaId) {
+        const hiddenFirst = contact.waId.endsWith('@lid');
+        emitIdentity(
+          hiddenFirst ? contact.waId : contact.altWaId,
+          hiddenFirst ? contact.altWaId : contact.waId,
+        );
+      }
+    }
+    pushNames.learn(contacts);
     await emitMessages(history.messages, 'history');
+    const chats = mapHistoryChats(history.chats);
+    if (chats.length > 0) {
+      emit({ type: 'chats', chats });
+    }
+    const named = contacts.filter((c) => c.name || c.pushName);
+    if (named.length > 0) {
+      emit({ type: 'contacts', contacts: named });
+    }
     emit({
       type: 'history_progress',
-      progress: Math.max(0, Math.min(100, Math.round(history.progress ?? 0))),
+      progress: progress.of(history),
       chats: history.chats.length,
       messages: history.messages.length,
     });
@@ -147,6 +173,11 @@ export function createInbound(deps: InboundDeps) {
     const failures = mapRefusals(updates);
     if (failures.length > 0) {
       emit({ type: 'message_failed', failures });
+    }
+    // WhatsApp stopped sending history without saying it was done: the import is over.
+    const finished = events['messaging-history.status']?.status === 'paused' ? progress.finish() : null;
+    if (finished !== null) {
+      emit({ type: 'history_progress', progress: finished, chats: 0, messages: 0 });
     }
     const mapping = events['lid-mapping.update'];
     if (mapping) {
