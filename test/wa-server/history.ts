@@ -10,16 +10,41 @@ export interface HistoryChat {
   unreadCount?: number;
   /** For a chat known by hidden id: its phone id, when the phone knows it. */
   pnJid?: string;
-  messages: {
-    id: string;
-    text: string;
-    fromMe?: boolean;
-    at: Date;
-    /** In a group: who wrote it. */
-    participant?: string;
-    pushName?: string;
-  }[];
+  messages: HistoryMessage[];
 }
+
+/** One message of a chat's history: a text, other content, or a stub (a deleted message, a notice). */
+export interface HistoryMessage {
+  id: string;
+  text?: string;
+  /** Content other than a text (`text` is then ignored). */
+  content?: proto.IMessage;
+  /** A message without content: what it stands for, and its parameters. */
+  stub?: { type: proto.WebMessageInfo.StubType; parameters?: string[] };
+  fromMe?: boolean;
+  at: Date;
+  /** In a group: who wrote it. */
+  participant?: string;
+  pushName?: string;
+  /** Default: delivered for our own messages, read for others'. */
+  status?: proto.WebMessageInfo.Status;
+  /** Our own messages: who received or read them, and when. */
+  userReceipt?: proto.IUserReceipt[];
+}
+
+const historyInfo = (jid: string, message: HistoryMessage): proto.IWebMessageInfo => ({
+  key: { remoteJid: jid, fromMe: Boolean(message.fromMe), id: message.id, participant: message.participant },
+  participant: message.participant,
+  message: message.stub ? undefined : (message.content ?? { conversation: message.text ?? '' }),
+  messageStubType: message.stub?.type,
+  messageStubParameters: message.stub?.parameters,
+  messageTimestamp: Math.floor(message.at.getTime() / 1000),
+  pushName: message.pushName,
+  status:
+    message.status ??
+    (message.fromMe ? proto.WebMessageInfo.Status.DELIVERY_ACK : proto.WebMessageInfo.Status.READ),
+  userReceipt: message.userReceipt,
+});
 
 export interface HistoryChunk {
   syncType?: proto.HistorySync.HistorySyncType;
@@ -45,20 +70,7 @@ export function historyNotification(chunk: HistoryChunk, chunkOrder: number): pr
       conversationTimestamp: Math.floor((chat.messages.at(-1)?.at.getTime() ?? Date.now()) / 1000),
       messages: chat.messages.map((message, index) => ({
         msgOrderId: index + 1,
-        message: {
-          key: {
-            remoteJid: chat.jid,
-            fromMe: Boolean(message.fromMe),
-            id: message.id,
-            participant: message.participant,
-          },
-          message: { conversation: message.text },
-          messageTimestamp: Math.floor(message.at.getTime() / 1000),
-          pushName: message.pushName,
-          status: message.fromMe
-            ? proto.WebMessageInfo.Status.DELIVERY_ACK
-            : proto.WebMessageInfo.Status.READ,
-        },
+        message: historyInfo(chat.jid, message),
       })),
     })),
     pushnames: (chunk.pushNames ?? []).map(({ jid, name }) => ({ id: jid, pushname: name })),
