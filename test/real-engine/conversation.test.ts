@@ -66,7 +66,10 @@ describe('a conversation on the real engine', () => {
         },
       },
     });
-    expect(await stored(dana.pn, reply)).toMatchObject({ body: 'And roses?', quotedMessageId: quoted.waMessageId });
+    expect(await stored(dana.pn, reply)).toMatchObject({
+      body: 'And roses?',
+      quotedMessageId: quoted.waMessageId,
+    });
   });
 
   it('applies an edit to the stored message and tells the admin', async () => {
