@@ -17,16 +17,41 @@ export interface HistoryChat {
   pnJid?: string;
   /** For a chat known by phone id: its hidden id, when the phone knows it. */
   lidJid?: string;
-  messages: {
-    id: string;
-    text: string;
-    fromMe?: boolean;
-    at: Date;
-    /** In a group: who wrote it. */
-    participant?: string;
-    pushName?: string;
-  }[];
+  messages: HistoryMessage[];
 }
+
+/** One message of a chat's history: a text, other content, or a stub (a deleted message, a notice). */
+export interface HistoryMessage {
+  id: string;
+  text?: string;
+  /** Content other than a text (`text` is then ignored). */
+  content?: proto.IMessage;
+  /** A message without content: what it stands for, and its parameters. */
+  stub?: { type: proto.WebMessageInfo.StubType; parameters?: string[] };
+  fromMe?: boolean;
+  at: Date;
+  /** In a group: who wrote it. */
+  participant?: string;
+  pushName?: string;
+  /** Default: delivered for our own messages, read for others'. */
+  status?: proto.WebMessageInfo.Status;
+  /** Our own messages: who received or read them, and when. */
+  userReceipt?: proto.IUserReceipt[];
+}
+
+const historyInfo = (jid: string, message: HistoryMessage): proto.IWebMessageInfo => ({
+  key: { remoteJid: jid, fromMe: Boolean(message.fromMe), id: message.id, participant: message.participant },
+  participant: message.participant,
+  message: message.stub ? undefined : (message.content ?? { conversation: message.text ?? '' }),
+  messageStubType: message.stub?.type,
+  messageStubParameters: message.stub?.parameters,
+  messageTimestamp: Math.floor(message.at.getTime() / 1000),
+  pushName: message.pushName,
+  status:
+    message.status ??
+    (message.fromMe ? proto.WebMessageInfo.Status.DELIVERY_ACK : proto.WebMessageInfo.Status.READ),
+  userReceipt: message.userReceipt,
+});
 
 export interface HistoryChunk {
   syncType?: proto.HistorySync.HistorySyncType;
@@ -64,20 +89,7 @@ export function historyNotification(chunk: HistoryChunk, chunkOrder: number): pr
       // Newest first, as phones send them (Baileys takes the first as the chat's last message).
       messages: [...chat.messages].reverse().map((message, index) => ({
         msgOrderId: chat.messages.length - index,
-        message: {
-          key: {
-            remoteJid: chat.jid,
-            fromMe: Boolean(message.fromMe),
-            id: message.id,
-            participant: message.participant,
-          },
-          message: { conversation: message.text },
-          messageTimestamp: unixSeconds(message.at),
-          pushName: message.pushName,
-          status: message.fromMe
-            ? proto.WebMessageInfo.Status.DELIVERY_ACK
-            : proto.WebMessageInfo.Status.READ,
-        },
+        message: historyInfo(chat.jid, message),
       })),
     })),
     pushnames: (chunk.pushNames ?? []).map(({ jid, name }) => ({ id: jid, pushname: name })),

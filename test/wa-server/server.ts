@@ -715,24 +715,66 @@ export class WaServer extends EventEmitter<ServerEvents> {
     return id;
   }
 
-  /** The account's own phone sends `message` to its linked devices (history, its own sends). */
+  /**
+   * The account's own phone sends `message` to its linked devices: with `to`, a message the phone
+   * sent to that contact, which the devices get wrapped in a `deviceSentMessage` naming the
+   * destination, on a stanza from the account to the contact (`recipient`); without, a message to
+   * the devices themselves (history, app-state keys). With `via: 'lid'` both are named by hidden id
+   * and the stanza carries the contact's phone id (`peer_recipient_pn`).
+   */
   async fromPhone(
     account: Account,
     message: proto.IMessage,
-    companions = this.reachable(account),
+    options: { id?: string; at?: Date; to?: Account; via?: 'pn' | 'lid'; companions?: Companion[] } = {},
   ): Promise<string> {
-    const id = newMessageId();
-    for (const companion of companions) {
-      await this.seal(companion, account, message, {
-        from: pnJid(account),
+    const id = options.id ?? newMessageId();
+    const { to } = options;
+    const viaLid = options.via === 'lid';
+    const recipient = to && (viaLid ? lidJid(to) : pnJid(to));
+    const content = recipient ? { deviceSentMessage: { destinationJid: recipient, message } } : message;
+    for (const companion of options.companions ?? this.reachable(account)) {
+      await this.seal(companion, account, content, {
+        from: viaLid ? lidJid(account) : pnJid(account),
+        recipient,
+        ...(to && viaLid ? { addressing_mode: 'lid', peer_recipient_pn: pnJid(to) } : {}),
         id,
-        t: unixSeconds(),
+        t: unixSeconds(options.at),
         type: 'text',
-        category: 'peer',
+        ...(recipient ? {} : { category: 'peer' }),
         notify: account.name,
       });
     }
     return id;
+  }
+
+  /** `from` calls `to` and nobody answers: the offer, then the call ends by timeout. */
+  missedCall(from: Account, to: Account, options: { id: string; at?: Date; video?: boolean }): void {
+    const t = unixSeconds(options.at);
+    const call = (tag: string, attrs: Record<string, string>, content?: BinaryNode[]) =>
+      node('call', { from: pnJid(from), id: newMessageId(), t, notify: from.name }, [
+        node(tag, { 'call-id': options.id, 'call-creator': pnJid(from), ...attrs }, content),
+      ]);
+    for (const companion of this.reachable(to)) {
+      const connection = this.connectionOf(companion);
+      connection?.send(call('offer', {}, options.video ? [node('video', {})] : [node('audio', {})]));
+      connection?.send(call('terminate', { reason: 'timeout' }));
+    }
+  }
+
+  /**
+   * A stanza from `from` the device cannot decrypt (its ciphertext is not one of the session's):
+   * Baileys reports it as a CIPHERTEXT stub and asks for it again, which the stand-in ignores.
+   */
+  deliverUndecryptable(from: Account, to: Account, options: { id: string; at?: Date }): void {
+    for (const companion of this.reachable(to)) {
+      this.connectionOf(companion)?.send(
+        node(
+          'message',
+          { from: pnJid(from), id: options.id, t: unixSeconds(options.at), type: 'text', notify: from.name },
+          [node('enc', { v: '2', type: 'msg' }, randomBytes(48))],
+        ),
+      );
+    }
   }
 
   /** Encrypts `message` from `sender`'s phone for the device, and sends or keeps it. */
@@ -775,7 +817,7 @@ export class WaServer extends EventEmitter<ServerEvents> {
     companion.historySent = true;
     const chunks = this.history.get(companion.account.pn) ?? [{ progress: 100 }];
     for (const [order, chunk] of chunks.entries()) {
-      await this.fromPhone(companion.account, historyNotification(chunk, order), [companion]);
+      await this.fromPhone(companion.account, historyNotification(chunk, order), { companions: [companion] });
     }
   }
 
@@ -801,13 +843,13 @@ export class WaServer extends EventEmitter<ServerEvents> {
   }
 
   /** The contact's phone reports `ids` delivered to (or read on) it. */
-  receipt(from: Account, to: Account, ids: string[], type?: 'read' | 'played'): void {
+  receipt(from: Account, to: Account, ids: string[], type?: 'read' | 'played', at?: Date): void {
     for (const companion of to.companions.values()) {
       const connection = this.connectionOf(companion);
       connection?.send(
         node(
           'receipt',
-          { from: pnJid(from), id: ids[0], t: unixSeconds(), ...(type ? { type } : {}) },
+          { from: pnJid(from), id: ids[0], t: unixSeconds(at), ...(type ? { type } : {}) },
           ids.length > 1
             ? [
                 node(

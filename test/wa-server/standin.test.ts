@@ -1,49 +1,10 @@
-import {
-  type AuthenticationState,
-  BufferJSON,
-  initAuthCreds,
-  makeWASocket,
-  type SignalDataTypeMap,
-  type WAMessage,
-  type WASocket,
-} from 'baileys';
+import { makeWASocket, type WAMessage, type WASocket } from 'baileys';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { waitFor } from '../support/wait.js';
+import { memoryAuth } from './memory-auth.js';
 import { WaServer } from './server.js';
-
-/** An in-memory auth state, kept through JSON as a real store would keep it. */
-function memoryAuth(): AuthenticationState {
-  const store = new Map<string, string>();
-  return {
-    creds: initAuthCreds(),
-    keys: {
-      get: <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
-        const found: { [id: string]: SignalDataTypeMap[T] } = {};
-        for (const id of ids) {
-          const raw = store.get(`${type}:${id}`);
-          if (raw) {
-            found[id] = JSON.parse(raw, BufferJSON.reviver) as SignalDataTypeMap[T];
-          }
-        }
-        return Promise.resolve(found);
-      },
-      set: (data) => {
-        for (const [type, entries] of Object.entries(data)) {
-          for (const [id, value] of Object.entries(entries ?? {})) {
-            if (value) {
-              store.set(`${type}:${id}`, JSON.stringify(value, BufferJSON.replacer));
-            } else {
-              store.delete(`${type}:${id}`);
-            }
-          }
-        }
-        return Promise.resolve();
-      },
-    },
-  };
-}
 
 describe('the WhatsApp server stand-in, with bare Baileys', () => {
   let server: WaServer;

@@ -1,17 +1,22 @@
 import { readFileSync } from 'node:fs';
 
-import { BufferJSON, type MessageUserReceiptUpdate, type WAMessage, type WAMessageUpdate } from 'baileys';
+import { type BaileysEventMap, BufferJSON } from 'baileys';
 import { describe, expect, it } from 'vitest';
 
 import type { EngineMessage } from '../engine.js';
 import { mapMessages, mapReceipts, mapStatusUpdates, toContractChatId } from './baileys-mapper.js';
 
-/** Fixtures are Baileys payloads as events deliver them, stored with `BufferJSON.replacer`. */
-function fixture<T>(name: string): T {
+/**
+ * A fixture: the payloads of one Baileys event in the order they were emitted, stored with
+ * `BufferJSON.replacer`. Captured from the real client by test/fixtures/baileys/capture.ts; those in
+ * `invented/` are written by hand, for what the stand-in cannot produce yet (see the README there).
+ */
+function payloads<T>(name: string): T[] {
   const url = new URL(`../../../../test/fixtures/baileys/${name}`, import.meta.url);
-  return JSON.parse(readFileSync(url, 'utf8'), BufferJSON.reviver) as T;
+  return JSON.parse(readFileSync(url, 'utf8'), BufferJSON.reviver) as T[];
 }
-const upsert = (name: string) => fixture<{ type: 'notify' | 'append'; messages: WAMessage[] }>(name).messages;
+const upsert = (name: string) =>
+  payloads<BaileysEventMap['messages.upsert']>(name).flatMap((payload) => payload.messages);
 
 const live = { source: 'live', ownPhone: '79990000001', ownLid: '201650139357261@lid' } as const;
 
@@ -253,8 +258,8 @@ describe('mapMessages', () => {
     ]);
   });
 
-  it('maps group messages: sender from participant (phone form when known), no chat name, own sends', () => {
-    expect(mapMessages(upsert('upsert-group.json'), live)).toStrictEqual({
+  it('maps group messages: sender from participant (phone form when known), no chat name, own sends, reactions, revokes', () => {
+    expect(mapMessages(upsert('invented/upsert-group.json'), live)).toStrictEqual({
       messages: [
         {
           ...inGroup,
@@ -292,15 +297,26 @@ describe('mapMessages', () => {
           sender: me('Shop Support'),
           status: 'sent',
         },
+        {
+          ...inGroup,
+          waMessageId: '3A0000000000000RCT03',
+          type: 'reaction',
+          body: '❤️',
+          timestamp: at(1020),
+          sender: dima,
+          media: { emoji: '❤️', targetWaMessageId: '3A0000000000000GRP03' },
+        },
       ],
-      changes: [],
+      changes: [
+        { kind: 'revoke', waMessageId: 'ACB0000000000000000000000000GRP2', chatWaId: GROUP, at: at(830) },
+      ],
       identities: [dimaPair, annaPair, { lid: '201650139357261@lid', phoneWaId: '79990000001@c.us' }],
     });
   });
 
   it('turns useful group stubs into system messages and drops the rest', () => {
     const dimaNoName = { ...dima, name: null };
-    expect(mapMessages(upsert('upsert-group-stubs.json'), live)).toStrictEqual({
+    expect(mapMessages(upsert('invented/upsert-group-stubs.json'), live)).toStrictEqual({
       messages: [
         {
           ...inGroup,
@@ -334,13 +350,14 @@ describe('mapMessages', () => {
     });
   });
 
-  it('maps messages sent from the phone, never taking our own number as the chat alternate', () => {
+  it('maps messages sent from the phone: the chat from the stanza’s recipient, the account as sender, a status folded in', () => {
     expect(mapMessages(upsert('upsert-from-phone.json'), live)).toStrictEqual({
       messages: [
         {
           ...plain,
           waMessageId: '3A0000000000000OUT01',
-          chatWaId: ANNA_LID,
+          chatWaId: '79991234567@c.us',
+          chatAltWaId: ANNA_LID,
           fromMe: true,
           isGroup: false,
           chatName: null,
@@ -373,23 +390,26 @@ describe('mapMessages', () => {
           chatName: null,
           type: 'document',
           body: null,
-          timestamp: at(702),
-          sender: me(null),
+          // Sent at 702 and read at 703: Baileys folds the read receipt into the buffered message,
+          // timestamp included, so the message carries the time it was read.
+          timestamp: at(703),
+          sender: me('Shop Support'),
           media: { mimetype: 'application/pdf', size: 51200, fileName: 'Katalog.pdf' },
           status: 'read',
         },
       ],
       changes: [],
-      identities: [{ lid: '95812004711234@lid', phoneWaId: '5511987654321@c.us' }],
+      identities: [annaPair, { lid: '95812004711234@lid', phoneWaId: '5511987654321@c.us' }],
     });
   });
 
   it('without the own ids, a sent message keeps only its primary chat id and has no sender ids', () => {
     const { messages, identities } = mapMessages(upsert('upsert-from-phone.json'), { source: 'live' });
+    const nobody = { waId: null, phoneNumber: null, name: 'Shop Support' };
     expect(messages.map((m) => [m.chatWaId, m.chatAltWaId, m.sender])).toStrictEqual([
-      [ANNA_LID, null, { waId: null, phoneNumber: null, name: 'Shop Support' }],
-      ['95812004711234@lid', null, { waId: null, phoneNumber: null, name: 'Shop Support' }],
-      ['4915112345678@c.us', null, { waId: null, phoneNumber: null, name: null }],
+      [ANNA_LID, null, nobody],
+      ['95812004711234@lid', null, nobody],
+      ['4915112345678@c.us', null, nobody],
     ]);
     expect(identities).toStrictEqual([]);
   });
@@ -418,13 +438,22 @@ describe('mapMessages', () => {
           chatWaId: '95812004711234@lid',
           at: at(820),
         },
-        { kind: 'revoke', waMessageId: 'ACB0000000000000000000000000GRP2', chatWaId: GROUP, at: at(830) },
       ],
-      identities: [annaPair, dimaPair],
+      identities: [annaPair],
     });
   });
 
   it('reports a message with an edit folded in by the event buffer, plus the change; a folded revoke, whose key is the revoke’s own, produces nothing', () => {
+    // Delivered while the device was offline: message + edit from Anna, message + deletion from
+    // Bruno. Baileys folds each change into its buffered message and also reports the protocol
+    // messages themselves, so the edit arrives twice (the same change) and the deletion once.
+    const edit = {
+      kind: 'edit',
+      waMessageId: '3A0000000000000BUF01',
+      chatWaId: '79991234567@c.us',
+      body: 'Буду в 16:00, не в 15:00',
+      editedAt: at(905),
+    };
     expect(mapMessages(upsert('upsert-buffered-changes.json'), live)).toStrictEqual({
       messages: [
         {
@@ -436,12 +465,13 @@ describe('mapMessages', () => {
         },
       ],
       changes: [
+        edit,
+        edit,
         {
-          kind: 'edit',
-          waMessageId: '3A0000000000000BUF01',
-          chatWaId: '79991234567@c.us',
-          body: 'Буду в 16:00, не в 15:00',
-          editedAt: at(905),
+          kind: 'revoke',
+          waMessageId: 'A5E3C1B9D7F2E4A6C8B0D2F4A6C8BUF2',
+          chatWaId: '95812004711234@lid',
+          at: at(910),
         },
       ],
       identities: [annaPair],
@@ -466,20 +496,13 @@ describe('mapMessages', () => {
         timestamp: at(1010),
         media: { emoji: null, targetWaMessageId: '3EB0D91FC53F8AE64F3DA8' },
       },
-      {
-        ...inGroup,
-        waMessageId: '3A0000000000000RCT03',
-        type: 'reaction',
-        body: '❤️',
-        timestamp: at(1020),
-        sender: dima,
-        media: { emoji: '❤️', targetWaMessageId: '3A0000000000000GRP03' },
-      },
     ]);
   });
 
   it('produces nothing for stories, newsletters, protocol and key messages, decryption stubs, poll votes, bots', () => {
-    const raw = upsert('upsert-ignored.json');
+    // Captured: history sync notification, app-state key share, ephemeral setting, undecryptable
+    // message, poll vote. Hand-written: a story, a newsletter post, a sender-key-only group message, a bot.
+    const raw = [...upsert('upsert-ignored.json'), ...upsert('invented/upsert-ignored.json')];
     expect(raw).toHaveLength(9);
     expect(mapMessages(raw, live)).toStrictEqual({ messages: [], changes: [], identities: [] });
   });
@@ -508,7 +531,9 @@ describe('mapMessages', () => {
   });
 
   it('maps a history batch: Long timestamps, hidden ids without alternates, statuses, a deleted message', () => {
-    const history = fixture<{ messages: WAMessage[] }>('history-set.json');
+    const history = payloads<BaileysEventMap['messaging-history.set']>('history-set.json').flatMap(
+      (payload) => payload.messages,
+    );
     const annaLidOnly = {
       ...plain,
       chatWaId: ANNA_LID,
@@ -518,7 +543,7 @@ describe('mapMessages', () => {
       sender: { waId: ANNA_LID, phoneNumber: null, name: null },
     };
     const dimaLid = { waId: '263011849925710@lid', phoneNumber: null, name: null };
-    expect(mapMessages(history.messages, { ...live, source: 'history' })).toStrictEqual({
+    expect(mapMessages(history, { ...live, source: 'history' })).toStrictEqual({
       messages: [
         {
           ...annaLidOnly,
@@ -556,6 +581,16 @@ describe('mapMessages', () => {
         },
         {
           ...inGroup,
+          waMessageId: '3A0000000000000HIS07',
+          type: 'system',
+          body: '263011849925710@lid created the group “Поставщики”',
+          timestamp: at(-90000),
+          sender: dimaLid,
+          chatName: 'Поставщики',
+        },
+        // 3A0000000000000HIS08 (end-to-end encryption notice) is dropped.
+        {
+          ...inGroup,
           waMessageId: '3A0000000000000HIS05',
           type: 'text',
           body: 'Прайс на следующую неделю пришлю завтра',
@@ -572,16 +607,6 @@ describe('mapMessages', () => {
           sender: me(null),
           status: 'delivered',
         },
-        {
-          ...inGroup,
-          waMessageId: '3A0000000000000HIS07',
-          type: 'system',
-          body: '263011849925710@lid created the group “Поставщики”',
-          timestamp: at(-90000),
-          sender: dimaLid,
-          chatName: 'Поставщики',
-        },
-        // 3A0000000000000HIS08 (end-to-end encryption notice) is dropped.
       ],
       changes: [{ kind: 'revoke', waMessageId: '3A0000000000000HIS04', chatWaId: ANNA_LID, at: at(-86050) }],
       identities: [],
@@ -590,19 +615,27 @@ describe('mapMessages', () => {
 });
 
 describe('mapStatusUpdates', () => {
-  it('keeps the furthest status per message and ignores pending, errors, non-status updates and non-chats', () => {
-    expect(mapStatusUpdates(fixture<WAMessageUpdate[]>('messages-update.json'))).toStrictEqual([
-      { waMessageId: '3A0000000000000OUT03', chatWaId: '4915112345678@c.us', status: 'read' },
-      { waMessageId: '3A0000000000000OUT01', chatWaId: ANNA_LID, status: 'delivered' },
-      { waMessageId: '3EB0D91FC53F8AE64F3DA8', chatWaId: ANNA_LID, status: 'played' },
-      { waMessageId: '3EB0A1B2C3D4E5F6A7B8C9', chatWaId: '95812004711234@lid', status: 'sent' },
-      { waMessageId: '3A0000000000000REP01', chatWaId: ANNA_LID, status: 'read' },
+  it('keeps the furthest status per message and ignores updates that are edits or deletions', () => {
+    // Statuses folded into a buffered message (3A0000000000000OUT03 read) are in the upsert instead.
+    expect(
+      mapStatusUpdates(payloads<BaileysEventMap['messages.update']>('messages-update.json').flat()),
+    ).toStrictEqual([
+      { waMessageId: '3A0000000000000OUT01', chatWaId: '79991234567@c.us', status: 'delivered' },
+      { waMessageId: '3EB0D91FC53F8AE64F3DA8', chatWaId: '79991234567@c.us', status: 'played' },
     ]);
+  });
+
+  it('ignores pending, errors, stories and newsletters', () => {
+    const updates = payloads<BaileysEventMap['messages.update']>('invented/messages-update.json').flat();
+    expect(updates).toHaveLength(4);
+    expect(mapStatusUpdates(updates)).toStrictEqual([]);
   });
 });
 
 describe('mapReceipts', () => {
-  const receipts = fixture<MessageUserReceiptUpdate[]>('message-receipt-update.json');
+  const receipts = payloads<BaileysEventMap['message-receipt.update']>(
+    'invented/message-receipt-update.json',
+  ).flat();
 
   it('reports, per group message, the furthest any participant reached', () => {
     expect(mapReceipts(receipts, live)).toStrictEqual([
