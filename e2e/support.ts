@@ -2,6 +2,7 @@
  * Helpers for the browser tests (e2e/*.test.ts, `npm run test:e2e`):
  *
  *   const server = await startServer();                 // the real app, simulator engine, fresh database
+ *   const built = await startBuiltServer(env, nodeArgs); // or the built server in a child process
  *   const browser = await launchBrowser();               // Debian's Chromium through playwright-core
  *   withServerAndBrowser((s, b) => { … });               // both for a test file, closed after it
  *   const { page, errors } = await openPage(browser, server);
@@ -27,6 +28,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
 import { type Config, type EnvInput, loadConfig } from '../src/config.js';
 import { fromPglite } from '../src/db/client.js';
+import { assertBuilt, type LogLine, spawnServer } from '../test/fault/support/server.js';
 import type { components, paths } from '../web/src/api/schema.js';
 
 type Schemas = components['schemas'];
@@ -45,6 +47,9 @@ export interface TestServer {
   config: Config;
   close(): Promise<void>;
 }
+
+/** What the API and page helpers need of a server: its origin (in-process or a child process). */
+export type ServerOrigin = Pick<TestServer, 'url'>;
 
 /**
  * Starts the whole service in this process, listening on a free port of 127.0.0.1: the simulator
@@ -82,6 +87,57 @@ export async function startServer(env: EnvInput = {}): Promise<TestServer> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The built server in a child process (`startBuiltServer`). */
+export interface BuiltServer extends ServerOrigin {
+  /** Its JSON log lines so far. */
+  logs: LogLine[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the built server (`npm run build` → `node dist/main.js`) in a child process, as it runs in
+ * production: a fresh embedded database under a temporary DATA_DIR, a free port of 127.0.0.1.
+ * `env` overrides the configuration; `nodeArgs` go before the script (`['--import', preload]`).
+ */
+export async function startBuiltServer(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<BuiltServer> {
+  assertBuilt();
+  const dataDir = mkdtempSync(join(tmpdir(), 'wa-e2e-'));
+  const child = spawnServer(
+    {
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      // Info at least: the line that says where it listens.
+      LOG_LEVEL: 'info',
+      DATA_DIR: dataDir,
+      JWT_SECRET: randomBytes(48).toString('base64url'),
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      PASSWORD_HASH_COST: '10',
+      AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+      SEND_RATE_PER_MINUTE: '0',
+      ...env,
+    },
+    nodeArgs,
+  );
+  const close = async () => {
+    await child.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const listening = await child.waitForLog(
+      (line) => /^Server listening at http:/.test(line.msg ?? ''),
+      60_000,
+    );
+    return { url: /(http:\/\/\S+)/.exec(listening.msg!)![1]!, logs: child.logs, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 /**
@@ -155,7 +211,7 @@ export interface OpenedPage {
  */
 export async function openPage(
   browser: Browser,
-  server: TestServer,
+  server: ServerOrigin,
   options: { viewport?: { width: number; height: number }; locale?: string; path?: string } = {},
 ): Promise<OpenedPage> {
   const context = await browser.newContext({
@@ -187,7 +243,7 @@ export function scrollWidth(page: Page): Promise<number> {
 // --- The API -------------------------------------------------------------------------------------------
 
 /** A typed client (openapi-fetch, the console's own types) on the server, with an optional token. */
-export function apiClient(server: TestServer, token?: string) {
+export function apiClient(server: ServerOrigin, token?: string) {
   return createClient<paths>({
     baseUrl: server.url,
     headers: token ? { authorization: `Bearer ${token}` } : {},
@@ -220,7 +276,7 @@ export interface Account {
 
 /** Registers a new company (a fresh tenant) and returns its admin. */
 export async function registerCompany(
-  server: TestServer,
+  server: ServerOrigin,
   fields: { companyName?: string; name?: string; email?: string; password?: string } = {},
 ): Promise<Account> {
   const body = {
@@ -241,7 +297,7 @@ export async function registerCompany(
 
 /** Creates a manager in the admin's company and signs them in (through the API). */
 export async function createManager(
-  server: TestServer,
+  server: ServerOrigin,
   admin: Account,
   fields: { name?: string; email?: string; password?: string } = {},
 ): Promise<Account> {
@@ -266,7 +322,7 @@ export async function createManager(
 
 /** Gives a manager rights on a session (read only unless told). */
 export function grantAccess(
-  server: TestServer,
+  server: ServerOrigin,
   adminToken: string,
   sessionId: string,
   managerId: string,
@@ -282,7 +338,7 @@ export function grantAccess(
 }
 
 /** Creates a session; it starts showing a QR (status `starting`, then `qr`). */
-export function createSession(server: TestServer, adminToken: string, name = 'Sales'): Promise<Session> {
+export function createSession(server: ServerOrigin, adminToken: string, name = 'Sales'): Promise<Session> {
   return data(
     apiClient(server, adminToken).POST('/api/whatsapp/sessions', { body: { name } }),
     'create session',
@@ -291,7 +347,7 @@ export function createSession(server: TestServer, adminToken: string, name = 'Sa
 
 /** The simulated phone scans the session's QR: the session becomes `ready`. */
 export function simulateScan(
-  server: TestServer,
+  server: ServerOrigin,
   adminToken: string,
   sessionId: string,
   phone: { phoneNumber?: string; displayName?: string } = {},
@@ -310,7 +366,7 @@ export function simulateScan(
 
 /** A session that is linked and `ready`. */
 export async function connectedSession(
-  server: TestServer,
+  server: ServerOrigin,
   adminToken: string,
   options: { name?: string; phoneNumber?: string } = {},
 ): Promise<Session> {
@@ -321,7 +377,7 @@ export async function connectedSession(
 
 /** Polls the session until it has `status` (10 s at most). */
 export async function waitForSessionStatus(
-  server: TestServer,
+  server: ServerOrigin,
   token: string,
   sessionId: string,
   status: Session['status'],
@@ -344,7 +400,7 @@ export async function waitForSessionStatus(
 
 /** A contact writes to the session's number. */
 export function simulateIncoming(
-  server: TestServer,
+  server: ServerOrigin,
   adminToken: string,
   sessionId: string,
   message: Schemas['SimulatorIncoming'],
@@ -360,7 +416,7 @@ export function simulateIncoming(
 
 /** WhatsApp reports a sent message delivered, read or played. */
 export function simulateStatus(
-  server: TestServer,
+  server: ServerOrigin,
   adminToken: string,
   sessionId: string,
   report: Schemas['SimulatorStatus'],
@@ -376,7 +432,7 @@ export function simulateStatus(
 
 /** The connection drops (and reconnects by itself unless `loggedOut`). */
 export function simulateDrop(
-  server: TestServer,
+  server: ServerOrigin,
   adminToken: string,
   sessionId: string,
   options: Schemas['SimulatorDrop'] = {},
@@ -392,7 +448,7 @@ export function simulateDrop(
 
 /** The phone sends its history in batches (`whatsapp:history_progress` while it arrives). */
 export function simulateHistory(
-  server: TestServer,
+  server: ServerOrigin,
   adminToken: string,
   sessionId: string,
   history: Schemas['SimulatorHistory'],
@@ -407,7 +463,7 @@ export function simulateHistory(
 }
 
 /** What the simulated network received from the session, in order. */
-export function simulatorOutgoing(server: TestServer, adminToken: string, sessionId: string) {
+export function simulatorOutgoing(server: ServerOrigin, adminToken: string, sessionId: string) {
   return data(
     apiClient(server, adminToken).GET('/api/simulator/sessions/{sessionId}/outgoing', {
       params: { path: { sessionId } },
@@ -501,7 +557,7 @@ export async function saveScreenshot(page: Page, name: string, options: { fullPa
 // --- Inbox: access and sending through the API ------------------------------------------------------
 
 /** Takes a manager's rights on a session away. */
-export function revokeAccess(server: TestServer, adminToken: string, sessionId: string, managerId: string) {
+export function revokeAccess(server: ServerOrigin, adminToken: string, sessionId: string, managerId: string) {
   return data(
     apiClient(server, adminToken).DELETE('/api/whatsapp/sessions/{sessionId}/access/{managerId}', {
       params: { path: { sessionId, managerId } },
@@ -512,7 +568,7 @@ export function revokeAccess(server: TestServer, adminToken: string, sessionId: 
 
 /** Sends a text (optionally a reply) to a chat id or phone number, as the console does. */
 export function sendMessage(
-  server: TestServer,
+  server: ServerOrigin,
   token: string,
   sessionId: string,
   chatId: string,
@@ -532,7 +588,7 @@ export function sendMessage(
 }
 
 /** A chat's newest messages (newest first), through the API. */
-export function listMessages(server: TestServer, token: string, sessionId: string, chatId: string) {
+export function listMessages(server: ServerOrigin, token: string, sessionId: string, chatId: string) {
   return data(
     apiClient(server, token).GET('/api/whatsapp/sessions/{sessionId}/chats/{chatId}/messages', {
       params: { path: { sessionId, chatId }, query: { limit: 200 } },

@@ -33,6 +33,8 @@ import { trustStandin } from './trust.js';
 /** A message a linked device sent, as the recipient's device decrypted it. */
 export interface SentByClient {
   id: string;
+  /** The account whose linked device sent it (its phone number). */
+  from: string;
   to: string;
   type: string;
   /** The device that decrypted it: `pn:device`. */
@@ -641,6 +643,7 @@ export class WaServer extends EventEmitter<ServerEvents> {
       );
       const sent: SentByClient = {
         id,
+        from: companion.account.pn,
         to,
         type: stanza.attrs.type ?? 'text',
         recipient: `${account.pn}:0`,
