@@ -250,6 +250,42 @@ describe('Baileys engine', () => {
     ]);
   });
 
+  it('gives a group sender known only by hidden id its number from the same mapping', async () => {
+    const { engine, events, sockets, credentials } = await givenEngine();
+    await credentials.set({ 'lid-mapping:123456789012345_reverse': JSON.stringify('79991234567') });
+    await engine.start();
+    sockets.made[0]!.socket.ev.emit('messages.upsert', {
+      type: 'notify',
+      messages: [
+        {
+          key: {
+            remoteJid: '120363000000000001@g.us',
+            participant: '123456789012345@lid',
+            fromMe: false,
+            id: 'GRP1',
+          },
+          message: { conversation: 'hi all' },
+          messageTimestamp: 1_790_000_000,
+          pushName: 'Ann',
+        },
+      ],
+    });
+    await waitFor('the message', () => events.length > 0);
+    expect(events).toEqual([
+      {
+        type: 'messages',
+        source: 'live',
+        messages: [
+          expect.objectContaining({
+            chatWaId: '120363000000000001@g.us',
+            chatAltWaId: null,
+            sender: { waId: '79991234567@c.us', phoneNumber: '79991234567', name: 'Ann' },
+          }),
+        ],
+      },
+    ]);
+  });
+
   it('keeps what a later media download needs, for media messages only', async () => {
     const { engine, events, sockets } = await givenEngine();
     await engine.start();
