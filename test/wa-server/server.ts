@@ -15,6 +15,7 @@ import {
   takeBundle,
 } from './accounts.js';
 import { makeCertChain } from './certs.js';
+import { Groups } from './groups.js';
 import { type HistoryChunk, historyNotification } from './history.js';
 import { MediaHost } from './media.js';
 import { bigEndian, bytes, child, children, node, readBigEndian, splitJid, unixSeconds } from './nodes.js';
@@ -179,6 +180,8 @@ export class WaServer extends EventEmitter<ServerEvents> {
   private readonly loginChecks: LoginCheck[] = [];
   /** The media CDN (`media.ts`). */
   media!: MediaHost;
+  /** Groups, their metadata and sender-key messages (`groups.ts`). */
+  readonly groups: Groups = new Groups(this);
 
   private constructor(wss: WebSocketServer, options: WaServerOptions) {
     super();
@@ -501,6 +504,9 @@ export class WaServer extends EventEmitter<ServerEvents> {
             ),
           ),
         ]);
+      case 'privacy':
+        // Read receipts on, as most accounts have them (otherwise Baileys sends `read-self`).
+        return result([node('privacy', {}, [node('category', { name: 'readreceipts', value: 'all' })])]);
       case 'md':
         if (first?.tag === 'remove-companion-device' && companion) {
           companion.loggedOut = true;
@@ -627,6 +633,10 @@ export class WaServer extends EventEmitter<ServerEvents> {
       }),
     );
     if (refusal) {
+      return;
+    }
+    if (to.endsWith('@g.us')) {
+      await this.groups.received(companion, stanza);
       return;
     }
     for (const target of children(child(stanza, 'participants'), 'to')) {
@@ -840,7 +850,7 @@ export class WaServer extends EventEmitter<ServerEvents> {
   }
 
   /** Sends now when the device is connected; keeps it until acknowledged either way. */
-  private push(companion: Companion, stanza: BinaryNode): void {
+  push(companion: Companion, stanza: BinaryNode): void {
     companion.unacknowledged.set(stanza.attrs.id!, stanza);
     this.connectionOf(companion)?.send(stanza);
   }

@@ -164,14 +164,14 @@ export function createChatsService(deps: ChatsServiceDeps) {
     async markRead(actor: Actor, sessionId: string, chatRef: string) {
       await deps.policy.require(actor, sessionId, 'manageChats');
       const chat = await lookup.require(actor.companyId, sessionId, chatRef);
-      const { waMessageIds, updated } = await deps.db.transaction(async (tx) => {
-        const waMessageIds = await deps.messages.markChatRead(actor.companyId, chat.id, tx);
+      const { read, updated } = await deps.db.transaction(async (tx) => {
+        const read = await deps.messages.markChatRead(actor.companyId, chat.id, tx);
         const updated = await deps.chats.update(actor.companyId, sessionId, chat.id, { unreadCount: 0 }, tx);
-        return { waMessageIds, updated };
+        return { read, updated };
       });
-      if (waMessageIds.length > 0 && deps.supervisor.isReady(sessionId)) {
+      if (read.length > 0 && deps.supervisor.isReady(sessionId)) {
         try {
-          await deps.supervisor.readyEngine(sessionId).markRead(chat.waChatId, waMessageIds);
+          await deps.supervisor.readyEngine(sessionId).markRead(chat.waChatId, read);
         } catch (err) {
           const level = err instanceof EngineError && err.transient ? 'info' : 'warn';
           deps.log[level]({ err, sessionId, chatId: chat.id }, 'read receipts not sent');

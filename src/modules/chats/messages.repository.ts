@@ -3,7 +3,7 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.js';
 import type { CursorPosition, PageQuery } from '../../http/pagination.js';
 import { offsetOf, olderThan } from '../../http/pagination.js';
-import type { DeliveryStatus, MessageChange } from '../engine/engine.js';
+import type { DeliveryStatus, MessageChange, ReadMessage } from '../engine/engine.js';
 import { type MessageRow, messages, type MessageStatus } from './messages.table.js';
 
 export type NewMessage = typeof messages.$inferInsert;
@@ -178,7 +178,7 @@ export function createMessagesRepository(db: Db) {
     },
 
     /** Incoming messages of a chat not yet marked read; they become read. */
-    async markChatRead(companyId: string, chatId: string, tx: DbOrTx = db): Promise<string[]> {
+    async markChatRead(companyId: string, chatId: string, tx: DbOrTx = db): Promise<ReadMessage[]> {
       const rows = await tx
         .update(messages)
         .set({ status: 'read' })
@@ -190,8 +190,8 @@ export function createMessagesRepository(db: Db) {
             eq(messages.status, 'received'),
           ),
         )
-        .returning({ waMessageId: messages.waMessageId });
-      return rows.map((r) => r.waMessageId);
+        .returning({ waMessageId: messages.waMessageId, senderWaId: messages.senderWaId });
+      return rows;
     },
   };
 }

@@ -30,19 +30,28 @@ describe('send queue', () => {
     ...extra,
   });
 
-  it('reads pending messages oldest first, with their chat and the stored message each quotes', async () => {
+  it('reads pending messages oldest first, with their chat and the stored message each quotes (and its sender)', async () => {
     const scope = { companyId: session.companyId, sessionId: session.id };
     const ingest = createIngestRepository(database.db);
     const identity = { waChatId: chatKey, isGroup: false };
     const options = { countUnread: false, returnRows: false };
-    await ingest.store(scope, [identity], [row('IN1', { fromMe: false, status: 'received' })], options);
+    await ingest.store(
+      scope,
+      [identity],
+      [row('IN1', { fromMe: false, status: 'received', senderWaId: '79007654321@c.us' })],
+      options,
+    );
     await ingest.store(scope, [identity], [row('OUT1', { quotedWaMessageId: 'IN1' })], options);
     await ingest.store(scope, [identity], [row('OUT2', { quotedWaMessageId: 'NOT-STORED' })], options);
     await ingest.store(scope, [identity], [row('OUT3')], options);
 
     const queue = await createSendQueueRepository(database.db).next(session.id);
     expect(queue.map((q) => [q.message.waMessageId, q.to, q.quoted])).toEqual([
-      ['OUT1', chatKey, { waMessageId: 'IN1', fromMe: false, body: 'text of IN1' }],
+      [
+        'OUT1',
+        chatKey,
+        { waMessageId: 'IN1', fromMe: false, body: 'text of IN1', senderWaId: '79007654321@c.us' },
+      ],
       ['OUT2', chatKey, null],
       ['OUT3', chatKey, null],
     ]);

@@ -15,6 +15,7 @@ export interface QuotedMessage {
   waMessageId: string;
   fromMe: boolean;
   body: string | null;
+  senderWaId: string | null;
 }
 
 /** A message waiting to be sent, with the chat it goes to and the stored message it quotes, if any. */
@@ -34,7 +35,12 @@ export function createSendQueueRepository(db: Db) {
     .select({
       message: messages,
       to: chats.waChatId,
-      quoted: { waMessageId: quoted.waMessageId, fromMe: quoted.fromMe, body: quoted.body },
+      quoted: {
+        waMessageId: quoted.waMessageId,
+        fromMe: quoted.fromMe,
+        body: quoted.body,
+        senderWaId: quoted.senderWaId,
+      },
     })
     .from(messages)
     .innerJoin(chats, eq(chats.id, messages.chatId))

@@ -143,7 +143,18 @@ export interface SendTextInput {
    * WhatsApp before a crash is not delivered twice.
    */
   waMessageId: string;
-  quoted?: { waMessageId: string; fromMe: boolean; body: string | null } | null;
+  /**
+   * The message this one replies to. In a group, WhatsApp needs to know whose message it was
+   * (`senderWaId`, as the engine reported it); elsewhere the chat says it.
+   */
+  quoted?: { waMessageId: string; fromMe: boolean; body: string | null; senderWaId: string | null } | null;
+}
+
+/** An incoming message to send a read receipt for, with its sender (needed in groups). */
+export interface ReadMessage {
+  waMessageId: string;
+  /** The sender as the engine reported it (`EngineMessage.sender.waId`). */
+  senderWaId: string | null;
 }
 
 export interface WhatsAppEngine {
@@ -155,8 +166,8 @@ export interface WhatsAppEngine {
   logout(): Promise<void>;
   /** Resolves once WhatsApp has accepted the message; rejects with an `EngineError` otherwise. */
   sendText(input: SendTextInput): Promise<{ timestamp: Date }>;
-  /** Sends read receipts for these incoming messages of a chat. */
-  markRead(chatWaId: string, waMessageIds: string[]): Promise<void>;
+  /** Sends read receipts for these incoming messages of a chat (in a group, to each one's sender). */
+  markRead(chatWaId: string, messages: ReadMessage[]): Promise<void>;
   /** Links by an 8-character code typed on the phone instead of a QR. */
   requestPairingCode(phoneNumber: string): Promise<string>;
   /** Whether a phone number has a WhatsApp account. */

@@ -266,6 +266,42 @@ describe('Baileys engine', () => {
     ]);
   });
 
+  it('gives a group sender known only by hidden id its number from the same mapping', async () => {
+    const { engine, events, sockets, credentials } = await givenEngine();
+    await credentials.set({ 'lid-mapping:123456789012345_reverse': JSON.stringify('79991234567') });
+    await engine.start();
+    sockets.made[0]!.socket.ev.emit('messages.upsert', {
+      type: 'notify',
+      messages: [
+        {
+          key: {
+            remoteJid: '120363000000000001@g.us',
+            participant: '123456789012345@lid',
+            fromMe: false,
+            id: 'GRP1',
+          },
+          message: { conversation: 'hi all' },
+          messageTimestamp: 1_790_000_000,
+          pushName: 'Ann',
+        },
+      ],
+    });
+    await waitFor('the message', () => events.length > 0);
+    expect(events).toEqual([
+      {
+        type: 'messages',
+        source: 'live',
+        messages: [
+          expect.objectContaining({
+            chatWaId: '120363000000000001@g.us',
+            chatAltWaId: null,
+            sender: { waId: '79991234567@c.us', phoneNumber: '79991234567', name: 'Ann' },
+          }),
+        ],
+      },
+    ]);
+  });
+
   it('keeps what a later media download needs, for media messages only', async () => {
     const { engine, events, sockets } = await givenEngine();
     await engine.start();
@@ -331,7 +367,7 @@ describe('Baileys engine', () => {
       to: '79991234567@c.us',
       text: 'hi',
       waMessageId: '3EB0AAA',
-      quoted: { waMessageId: 'Q1', fromMe: false, body: 'question' },
+      quoted: { waMessageId: 'Q1', fromMe: false, body: 'question', senderWaId: '79991234567@c.us' },
     });
     expect(socket.calls.find((c) => c[0] === 'sendMessage')).toEqual([
       'sendMessage',
@@ -347,13 +383,62 @@ describe('Baileys engine', () => {
     ]);
     expect(await engine.isOnWhatsApp('79991234567')).toBe(true);
     expect(await engine.isOnWhatsApp('79990000000')).toBe(false);
-    await engine.markRead('79991234567@c.us', ['IN1', 'IN2']);
+    await engine.markRead('79991234567@c.us', [
+      { waMessageId: 'IN1', senderWaId: '79991234567@c.us' },
+      { waMessageId: 'IN2', senderWaId: '79991234567@c.us' },
+    ]);
     expect(socket.calls.find((c) => c[0] === 'readMessages')).toEqual([
       'readMessages',
       [
         { remoteJid: '79991234567@s.whatsapp.net', id: 'IN1', fromMe: false },
         { remoteJid: '79991234567@s.whatsapp.net', id: 'IN2', fromMe: false },
       ],
+    ]);
+  });
+
+  it('names the sender of group messages it reads or quotes, by hidden id where it knows one', async () => {
+    const { engine, sockets, credentials, settle } = await givenEngine();
+    await credentials.set({ 'lid-mapping:79992223344': JSON.stringify('123456789012345') });
+    await engine.start();
+    const { socket } = sockets.made[0]!;
+    socket.user = { id: '79990001122:12@s.whatsapp.net' };
+    socket.ev.emit('connection.update', { connection: 'open' });
+    await settle();
+    const group = '120363000000000001@g.us';
+
+    await engine.markRead(group, [
+      { waMessageId: 'G1', senderWaId: '79992223344@c.us' },
+      { waMessageId: 'G2', senderWaId: '79995556677@c.us' },
+      { waMessageId: 'G3', senderWaId: '555000111222333@lid' },
+      { waMessageId: 'G4', senderWaId: null },
+    ]);
+    expect(socket.calls.find((c) => c[0] === 'readMessages')).toEqual([
+      'readMessages',
+      [
+        { remoteJid: group, id: 'G1', fromMe: false, participant: '123456789012345@lid' },
+        { remoteJid: group, id: 'G2', fromMe: false, participant: '79995556677@s.whatsapp.net' },
+        { remoteJid: group, id: 'G3', fromMe: false, participant: '555000111222333@lid' },
+        { remoteJid: group, id: 'G4', fromMe: false },
+      ],
+    ]);
+
+    await engine.sendText({
+      to: group,
+      text: 'agreed',
+      waMessageId: '3EB0BBB',
+      quoted: { waMessageId: 'G1', fromMe: false, body: 'shall we?', senderWaId: '79992223344@c.us' },
+    });
+    expect(socket.calls.find((c) => c[0] === 'sendMessage')).toEqual([
+      'sendMessage',
+      group,
+      { text: 'agreed' },
+      {
+        messageId: '3EB0BBB',
+        quoted: {
+          key: { remoteJid: group, fromMe: false, id: 'G1', participant: '123456789012345@lid' },
+          message: { conversation: 'shall we?' },
+        },
+      },
     ]);
   });
 

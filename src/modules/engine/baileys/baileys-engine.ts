@@ -11,8 +11,9 @@ import {
 import { loadBaileysAuth } from './baileys-auth-store.js';
 import { type BaileysConnection, onConnectionUpdate, onOwnName } from './baileys-connection.js';
 import { createInbound } from './baileys-inbound.js';
+import { createLidMapping } from './baileys-lid-mapping.js';
 import { downloadBaileysMedia } from './baileys-media.js';
-import { sendBaileysText, toBaileysJid } from './baileys-send.js';
+import { groupParticipant, sendBaileysText, toBaileysJid } from './baileys-send.js';
 import {
   closeBaileysSocket,
   createEngineCaches,
@@ -73,6 +74,7 @@ function createBaileysEngine(
   let generation = 0;
 
   const emit = (event: EngineEvent) => context.emit(event);
+  const lidMapping = createLidMapping(() => connection.auth);
   const inbound = createInbound({
     emit,
     emitAndWait: (event) => context.emitAndWait(event),
@@ -200,13 +202,20 @@ function createBaileysEngine(
     },
 
     async sendText(input) {
-      return sendBaileysText(requireOpen(), input);
+      return sendBaileysText(requireOpen(), input, lidMapping);
     },
 
-    async markRead(chatWaId, waMessageIds) {
+    async markRead(chatWaId, messages) {
       const socket = requireOpen();
       const remoteJid = toBaileysJid(chatWaId);
-      await socket.readMessages(waMessageIds.map((id) => ({ remoteJid, id, fromMe: false })));
+      // Baileys sends one receipt per chat and participant: in a group, one per sender.
+      const keys = await Promise.all(
+        messages.map(async ({ waMessageId, senderWaId }) => {
+          const participant = await groupParticipant(remoteJid, senderWaId, lidMapping);
+          return { remoteJid, id: waMessageId, fromMe: false, ...(participant ? { participant } : {}) };
+        }),
+      );
+      await socket.readMessages(keys);
     },
 
     async requestPairingCode(phoneNumber) {

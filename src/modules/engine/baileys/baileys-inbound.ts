@@ -3,6 +3,7 @@ import { type BaileysEventMap, type WAMessage, WAMessageStatus, type WAMessageUp
 import type { EngineEvent, EngineMessage } from '../engine.js';
 import type { BaileysAuth } from './baileys-auth-store.js';
 import { createHistoryProgress, createPushNames, mapContacts, mapHistoryChats } from './baileys-history.js';
+import { createLidMapping } from './baileys-lid-mapping.js';
 import {
   mapMessages,
   mapReceipts,
@@ -48,29 +49,40 @@ export function createInbound(deps: InboundDeps) {
   const { emit, own } = deps;
   const progress = createHistoryProgress();
   const pushNames = createPushNames();
+  const lidMapping = createLidMapping(deps.auth);
 
   /**
-   * A chat WhatsApp addresses only by its hidden id gets its phone id from the mapping Baileys has
-   * persisted (offline: read from our store, no network), so the service files it under one chat.
+   * Ids WhatsApp gave only as hidden ids get their phone ids from the mapping Baileys has persisted
+   * (offline: read from our store, no network): a direct chat's, so the service files it under one
+   * chat, and a group sender's, so the message shows who wrote it.
    */
   const withKnownPhones = async (messages: EngineMessage[]): Promise<EngineMessage[]> => {
-    const lidUsers = [
-      ...new Set(
-        messages.filter((m) => m.chatWaId.endsWith('@lid') && !m.chatAltWaId).map((m) => userOf(m.chatWaId)),
-      ),
-    ];
-    const auth = deps.auth();
-    if (lidUsers.length === 0 || !auth) {
+    const hiddenChat = (m: EngineMessage) => m.chatWaId.endsWith('@lid') && !m.chatAltWaId;
+    const hiddenSender = (m: EngineMessage) =>
+      m.isGroup && !m.sender.phoneNumber && Boolean(m.sender.waId?.endsWith('@lid'));
+    const lidUsers = new Set<string>();
+    for (const m of messages) {
+      if (hiddenChat(m)) {
+        lidUsers.add(userOf(m.chatWaId));
+      }
+      if (hiddenSender(m)) {
+        lidUsers.add(userOf(m.sender.waId!));
+      }
+    }
+    const phones = await lidMapping.phonesOf([...lidUsers]);
+    if (phones.size === 0) {
       return messages;
     }
-    const found = await auth.state.keys.get(
-      'lid-mapping',
-      lidUsers.map((user) => `${user}_reverse`),
-    );
     return messages.map((m) => {
-      const pnUser =
-        m.chatWaId.endsWith('@lid') && !m.chatAltWaId ? found[`${userOf(m.chatWaId)}_reverse`] : undefined;
-      return pnUser ? { ...m, chatAltWaId: `${pnUser}@c.us` } : m;
+      const chatPhone = hiddenChat(m) ? phones.get(userOf(m.chatWaId)) : undefined;
+      const senderPhone = hiddenSender(m) ? phones.get(userOf(m.sender.waId!)) : undefined;
+      return {
+        ...m,
+        ...(chatPhone ? { chatAltWaId: `${chatPhone}@c.us` } : {}),
+        ...(senderPhone
+          ? { sender: { ...m.sender, waId: `${senderPhone}@c.us`, phoneNumber: senderPhone } }
+          : {}),
+      };
     });
   };
 

@@ -193,10 +193,12 @@ export function createSimulatorEngine(
       return sendOnNetwork(input, context.sessionId, phone, record, () => state);
     },
 
-    markRead(chatWaId, waMessageIds) {
+    markRead(chatWaId, messages) {
       if (state !== 'ready') {
         return Promise.reject(new EngineError('not connected to WhatsApp', true));
       }
+      // The simulated network has no senders to tell apart: a receipt names the chat and messages.
+      const waMessageIds = messages.map((m) => m.waMessageId);
       phone.receipts.push({ chatWaId, waMessageIds, at: new Date().toISOString() });
       return Promise.resolve();
     },
