@@ -77,6 +77,16 @@ describe('a session on the real engine through restarts and disconnects', () => 
     await waitFor('the message after the drop', async () => (await messagesWith(id)).length === 1);
   });
 
+  it('reconnects by itself when WhatsApp ends the stream with 503 or 500', async () => {
+    const server = standin.server();
+    for (const code of ['503', '500'] as const) {
+      const loginsBefore = logins;
+      server.disconnect(shop.pn, code);
+      await waitFor(`a new login after ${code}`, () => logins > loginsBefore, 15_000);
+      await sessionWhen(app, company, sessionId, (s) => s.status === 'ready');
+    }
+  });
+
   it('keeps what it learned of a contact’s devices across a reconnect: no device query before the next send', async () => {
     const server = standin.server();
     const deviceQueries: string[] = [];

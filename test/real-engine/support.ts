@@ -6,14 +6,17 @@ import type { TestSocket } from '../support/socket-client.js';
 import type { TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait.js';
 import type { Account } from '../wa-server/accounts.js';
-import { WaServer } from '../wa-server/server.js';
+import { WaServer, type WaServerOptions } from '../wa-server/server.js';
 
 /**
  * A WhatsApp server stand-in for the enclosing file, and the app environment that points the real
  * engine at it. Call before `useTestApp(env, …)`: the stand-in starts first, so its address is in
  * the environment when the app is created.
  */
-export function useStandin(overrides: EnvInput = {}): { env: EnvInput; server: () => WaServer } {
+export function useStandin(
+  overrides: EnvInput = {},
+  options: WaServerOptions = {},
+): { env: EnvInput; server: () => WaServer } {
   let server: WaServer | undefined;
   const env: EnvInput = {
     WA_ENGINE: 'baileys',
@@ -24,7 +27,7 @@ export function useStandin(overrides: EnvInput = {}): { env: EnvInput; server: (
     ...overrides,
   };
   beforeAll(async () => {
-    server = await WaServer.start();
+    server = await WaServer.start(options);
     env.WA_WEBSOCKET_URL = server.url;
   });
   afterAll(async () => {
