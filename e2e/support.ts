@@ -32,6 +32,16 @@ import { assertBuilt, type LogLine, spawnServer } from '../test/fault/support/se
 import type { components, paths } from '../web/src/api/schema.js';
 
 type Schemas = components['schemas'];
+
+/** Fresh secrets, cheap hashing and no sign-in throttling: the tests sign in often, from one address. */
+const serviceSecretsAndLimits = () => ({
+  JWT_SECRET: randomBytes(48).toString('base64url'),
+  ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  PASSWORD_HASH_COST: '10',
+  AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+  SEND_RATE_PER_MINUTE: '0',
+});
+
 export type User = Schemas['User'];
 export type Company = Schemas['Company'];
 export type Session = Schemas['Session'];
@@ -63,12 +73,7 @@ export async function startServer(env: EnvInput = {}): Promise<TestServer> {
     WA_ENGINE: 'simulator',
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
     DATA_DIR: dataDir,
-    JWT_SECRET: randomBytes(48).toString('base64url'),
-    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    // Cheap hashing and no sign-in throttling: the tests sign in often, from one address.
-    PASSWORD_HASH_COST: '10',
-    AUTH_RATE_LIMIT_PER_MINUTE: '10000',
-    SEND_RATE_PER_MINUTE: '0',
+    ...serviceSecretsAndLimits(),
     ...env,
   });
   const database = fromPglite(await PGlite.create());
@@ -115,11 +120,7 @@ export async function startBuiltServer(
       // Info at least: the line that says where it listens.
       LOG_LEVEL: 'info',
       DATA_DIR: dataDir,
-      JWT_SECRET: randomBytes(48).toString('base64url'),
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      PASSWORD_HASH_COST: '10',
-      AUTH_RATE_LIMIT_PER_MINUTE: '10000',
-      SEND_RATE_PER_MINUTE: '0',
+      ...serviceSecretsAndLimits(),
       ...env,
     },
     nodeArgs,
