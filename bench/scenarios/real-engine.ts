@@ -39,13 +39,18 @@ function latency(from: (number | null)[], to: (number | null)[]): Percentiles | 
 
 const missing = (values: (number | null)[]) => values.filter((v) => v === null).length;
 
+/** Messages per second from the first one sent to the last one `done` (below the pace: it fell behind). */
+function kept(sentAt: number[], done: (number | null)[]): number {
+  const last = Math.max(...done.map((at) => at ?? 0));
+  return sentAt.length / ((last - sentAt[0]!) / 1000);
+}
+
 function ratioCheck(target: string, subject: number, baseline: number, limit: number, unit: string): Check {
   const ratio = subject / baseline;
-  return {
-    target,
-    actual: `${ratio.toFixed(2)}× (${round(subject)} vs ${round(baseline)} ${unit})`,
-    pass: ratio <= limit,
-  };
+  const pass = ratio <= limit;
+  // A miss by less than the last shown digit shows one digit more, so it never reads as the limit.
+  const shown = !pass && Number(ratio.toFixed(2)) <= limit ? ratio.toFixed(3) : ratio.toFixed(2);
+  return { target, actual: `${shown}× (${round(subject)} vs ${round(baseline)} ${unit})`, pass };
 }
 
 function describe(name: string, s: Side): string {
@@ -58,7 +63,7 @@ export const realEngine: Scenario = {
   async run({ database, databaseUrl, quick, log }) {
     const size = quick
       ? { sessions: 3, messages: 150, perSecond: 50, settleMs: 2_000 }
-      : { sessions: 20, messages: 2_000, perSecond: 100, settleMs: 40_000 };
+      : { sessions: 20, messages: 2_000, perSecond: 50, settleMs: 40_000 };
     const tag = randomBytes(3).toString('hex').toUpperCase();
     const version = DEFAULT_CONNECTION_CONFIG.version;
     log(
@@ -135,6 +140,12 @@ export const realEngine: Scenario = {
           value: real.cpuMsPerMessage,
           baseline: bare.cpuMsPerMessage,
         },
+        {
+          name: 'pace kept: messages acknowledged per second (vs bare Baileys)',
+          unit: 'msg/s',
+          value: kept(real.sentAt, real.receiptAt),
+          baseline: kept(bare.sentAt, bare.receiptAt),
+        },
         ...pair(
           'stanza sent → delivery receipt, p50 (vs bare Baileys)',
           'ms',
@@ -158,6 +169,12 @@ export const realEngine: Scenario = {
           unit: 'ms',
           value: real.cpuMsPerMessage,
           baseline: simulated.cpuMsPerMessage,
+        },
+        {
+          name: 'pace kept: messages heard by the admin socket per second (vs simulator engine)',
+          unit: 'msg/s',
+          value: kept(real.sentAt, real.socketAt),
+          baseline: kept(simulated.sentAt, simulated.socketAt),
         },
         ...(real.postgresMsPerMessage === null
           ? []
@@ -223,7 +240,12 @@ export const realEngine: Scenario = {
         },
       ];
 
-      const trace = (s: Side) => `${s.loaded.trace.map((v) => Math.round(v)).join(' ')}`;
+      // Every 2.5 s of the window.
+      const trace = (s: Side) =>
+        s.loaded.trace
+          .filter((_, i) => i % 5 === 0)
+          .map((v) => Math.round(v))
+          .join(' ');
       return {
         scenario: 'real engine',
         size: {
@@ -239,7 +261,7 @@ export const realEngine: Scenario = {
         notes: [
           `${describe('service, real engine', real)}. ${describe('service, simulator engine', simulated)}. ${describe('bare Baileys', bare)}`,
           `each configuration runs alone, one after another (real engine, simulator, bare Baileys), beside the WhatsApp server stand-in (test/wa-server) in a process of its own; the service is the built server (node dist/main.js, production settings, ${databaseUrl === null ? 'embedded PGlite in its data directory' : 'PostgreSQL, a fresh database per configuration'}), preloaded with test/wa-server/trust.mjs for the real engine, WA_WEB_VERSION pinned to Baileys' bundled version; a company's admin is connected over socket.io`,
-          `RSS per session = (settled RSS with ${size.sessions} sessions linked and a warm-up of ${size.sessions * CONTACTS} messages (every contact writes to every session once) − settled RSS of the same process with no session) / ${size.sessions}; settled = median of the last 2 s of readings every 500 ms, nothing forced, the window ending 2 s after RSS fell by a tenth or after ${size.settleMs / 1000} s; MB = 10^6 bytes. Readings with the sessions (MB): real engine ${trace(real)}; simulator ${trace(simulated)}; bare ${trace(bare)}`,
+          `RSS per session = (settled RSS with ${size.sessions} sessions linked and a warm-up of ${size.sessions * CONTACTS} messages (every contact writes to every session once) − settled RSS of the same process with no session) / ${size.sessions}; settled = median of the last 2 s of readings every 500 ms, nothing forced, the window ending 2 s after RSS fell by a tenth or after ${size.settleMs / 1000} s; MB = 10^6 bytes. Readings every 2.5 s with the sessions (MB): real engine ${trace(real)}; simulator ${trace(simulated)}; bare ${trace(bare)}`,
           `CPU per message = the measured process's CPU time (user + system, /proc/<pid>/stat) from just before the stream until every message was acknowledged (and heard by the admin socket, for the service) ÷ ${size.messages}; keepalives and timers over that stretch count too. ${databaseUrl === null ? "On PGlite the database runs inside the server process, so its work is in the service's number." : "PostgreSQL's backends are read separately and are not in the ratio."} The simulator's number includes its HTTP control route (authentication, validation), which the real engine does not have, and leaves out decryption`,
           `stanza sent = the stand-in wrote the encrypted <message> to the device's connection; receipt = the stand-in read the device's delivery receipt (the service's Baileys is patched to send it only after the message is stored); admin socket = the bench heard whatsapp:message. All are epoch clocks of their processes (performance.timeOrigin + performance.now()) on one machine. Receipt → socket may be negative: the receipt and the domain event leave the server at about the same moment, after the commit. The simulator's engine event is its message timestamp (ms, truncated)`,
           `the service's real-engine path per message: Noise decrypt, Signal decrypt, the engine's store-before-receipt (the ingest statement through the session's event queue), the receipt, the after-commit domain event and socket.io fan-out; bare Baileys stops after decrypt, its event and the receipt`,
