@@ -11,9 +11,10 @@ import { footprint } from './scenarios/footprint.js';
 import { historyImport } from './scenarios/history-import.js';
 import { liveTraffic } from './scenarios/live-traffic.js';
 import { reading } from './scenarios/reading.js';
+import { realEngine } from './scenarios/real-engine.js';
 import { sending } from './scenarios/sending.js';
 
-const SCENARIOS: Scenario[] = [historyImport, liveTraffic, fanOut, footprint, reading, sending];
+const SCENARIOS: Scenario[] = [historyImport, liveTraffic, fanOut, footprint, reading, sending, realEngine];
 const REPEATS = 2;
 
 interface Args {

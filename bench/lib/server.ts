@@ -94,12 +94,14 @@ async function waitHealthy(url: string, child: ChildProcess, output: () => strin
 }
 
 /**
- * Starts the built server on `databaseUrl` with production settings except the simulator engine.
- * `env` overrides (e.g. SEND_RATE_PER_MINUTE=0 for pacing off).
+ * Starts the built server on `databaseUrl` (null: the embedded PGlite in its own data directory)
+ * with production settings except the simulator engine. `env` overrides (e.g.
+ * SEND_RATE_PER_MINUTE=0 for pacing off); `nodeArgs` go before the script (e.g. a preload).
  */
 export async function startServer(
-  databaseUrl: string,
+  databaseUrl: string | null,
   env: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ): Promise<ServerProcess> {
   buildServer();
   if (!existsSync(MAIN)) {
@@ -108,8 +110,8 @@ export async function startServer(
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-bench-data-'));
   // To profile the server under a scenario: BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
+  const profileArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...profileArgs, ...nodeArgs, MAIN], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -117,7 +119,7 @@ export async function startServer(
       HOST: '127.0.0.1',
       PORT: String(port),
       DATA_DIR: dataDir,
-      DATABASE_URL: databaseUrl,
+      ...(databaseUrl === null ? {} : { DATABASE_URL: databaseUrl }),
       WA_ENGINE: 'simulator',
       // The bench drives the simulator under production settings.
       ALLOW_SIMULATOR_IN_PRODUCTION: 'true',
