@@ -146,10 +146,16 @@ export function createInbound(deps: InboundDeps) {
   };
 
   /**
+   * Messages stored before their receipt, by WhatsApp id, until Baileys' own upsert of them comes
+   * by: that upsert is then not handled a second time (bounded, oldest forgotten first).
+   */
+  const storedEarly = new Set<string>();
+  const STORED_EARLY_MAX = 10_000;
+
+  /**
    * A message just decrypted, before Baileys sends its delivery receipt: stored now, so WhatsApp
    * is never told a message arrived that a crash then loses. False when it could not be stored
-   * (the receipt must not go). Baileys' later upsert of the same message is a duplicate the
-   * service skips.
+   * (the receipt must not go).
    */
   const storeBeforeReceipt = async (raw: WAMessage): Promise<boolean> => {
     const mapped = mapMessages([raw], { source: 'live', ...own() });
@@ -161,14 +167,29 @@ export function createInbound(deps: InboundDeps) {
     if (stored && mapped.changes.length > 0) {
       stored = await deps.emitAndWait({ type: 'message_changes', changes: mapped.changes });
     }
+    if (stored) {
+      for (const pair of mapped.identities) {
+        emit({ type: 'identity', ...pair });
+      }
+      if (raw.key.id) {
+        storedEarly.add(raw.key.id);
+        if (storedEarly.size > STORED_EARLY_MAX) {
+          storedEarly.delete(storedEarly.values().next().value!);
+        }
+      }
+    }
     return stored;
   };
+
+  /** What Baileys upserts live, less what was stored before its receipt. */
+  const notStoredYet = (messages: WAMessage[]) =>
+    messages.filter((m) => !(m.key.id && storedEarly.delete(m.key.id)));
 
   /** The message events of one batch, in the order the port reports them. */
   const onEvents = async (events: Partial<BaileysEventMap>) => {
     const upsert = events['messages.upsert'];
     if (upsert) {
-      await emitMessages(upsert.messages, 'live');
+      await emitMessages(notStoredYet(upsert.messages), 'live');
     }
     const history = events['messaging-history.set'];
     if (history) {
