@@ -28,6 +28,7 @@ import {
   sealNode,
   type TransportKeys,
 } from './noise.js';
+import { PairingCodes } from './pairing-code.js';
 import type { CipherType } from './peer.js';
 import { trustStandin } from './trust.js';
 
@@ -182,6 +183,8 @@ export class WaServer extends EventEmitter<ServerEvents> {
   media!: MediaHost;
   /** Groups, their metadata and sender-key messages (`groups.ts`). */
   readonly groups: Groups = new Groups(this);
+  /** Linking by pairing code (`pairing-code.ts`). */
+  readonly pairingCodes: PairingCodes = new PairingCodes(this);
 
   private constructor(wss: WebSocketServer, options: WaServerOptions) {
     super();
