@@ -1,9 +1,12 @@
+import type { BinaryNode } from 'baileys';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { call, type GivenCompany, givenCompany } from '../support/factories.js';
 import { closeAllSockets, connected, type TestSocket } from '../support/socket-client.js';
 import { useTestApp } from '../support/use-test-app.js';
-import type { WaServer } from '../wa-server/server.js';
+import { waitFor } from '../support/wait.js';
+import { child } from '../wa-server/nodes.js';
+import type { Connection, WaServer } from '../wa-server/server.js';
 import { about, sessionWhen, useStandin } from './support.js';
 
 /**
@@ -78,5 +81,34 @@ describe('linking a number by pairing code', () => {
     await server.pairingCodes.enter(bakery.pn, code);
     const ready = await admin.next('whatsapp:ready', about(sessionId), 20_000);
     expect(ready.phoneNumber).toBe(bakery.pn);
+  });
+
+  it('forgets a code the phone never entered when the connection drops: a new QR, and a new code links', async () => {
+    const florist = server.addAccount({ pn: '15550005000', name: 'Florist' });
+    const sessionId = await waitingSession('Dropped');
+    let asking: Connection | undefined;
+    const onIq = (iq: BinaryNode, connection: Connection) => {
+      if (child(iq, 'link_code_companion_reg')) {
+        asking = connection;
+      }
+    };
+    server.on('iq', onIq);
+    expect((await requestCode(sessionId, florist.pn)).status).toBe(200);
+    await waitFor('the code request to reach the stand-in', () => asking);
+    server.off('iq', onIq);
+    const qrsBefore = admin.heard('whatsapp:qr', about(sessionId)).length;
+
+    asking!.socket.terminate();
+    // The engine reconnects as a device still to be linked, not as the number it asked a code for.
+    await waitFor('a new QR', () => admin.heard('whatsapp:qr', about(sessionId)).length > qrsBefore, 15_000);
+    const session = await sessionWhen(app, company, sessionId, (s) => s.status === 'qr');
+    expect(session).toMatchObject({ phoneNumber: null });
+    expect(admin.heard('whatsapp:disconnected', about(sessionId))).toEqual([]);
+
+    const again = await requestCode(sessionId, florist.pn);
+    expect(again.status).toBe(200);
+    await server.pairingCodes.enter(florist.pn, again.body.data.code);
+    const ready = await admin.next('whatsapp:ready', about(sessionId), 20_000);
+    expect(ready.phoneNumber).toBe(florist.pn);
   });
 });

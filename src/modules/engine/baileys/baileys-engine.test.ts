@@ -351,6 +351,34 @@ describe('Baileys engine', () => {
     expect(sockets.made[0]!.socket.calls).toContainEqual(['requestPairingCode', '79991234567']);
   });
 
+  it('forgets a pairing code no phone entered before the socket closed: the next socket registers again', async () => {
+    const { engine, events, sockets, settle } = await givenEngine();
+    await engine.start();
+    const { config, socket } = sockets.made[0]!;
+    // What Baileys' requestPairingCode writes before any phone entered the code.
+    config.auth.creds.pairingCode = 'ABCD1234';
+    config.auth.creds.me = { id: '79991234567@s.whatsapp.net', name: '~' };
+    socket.ev.emit('creds.update', { pairingCode: 'ABCD1234', me: config.auth.creds.me });
+    socket.ev.emit('connection.update', closeWith(428, 'Connection Terminated'));
+    await settle();
+    expect(events.at(-1)).toMatchObject({ type: 'disconnected', loggedOut: false, permanent: false });
+    await engine.start();
+    // Without `me` Baileys registers (a QR, or a new code) instead of logging in as a device never linked.
+    expect(sockets.made[1]!.config.auth.creds.me).toBeUndefined();
+    expect(sockets.made[1]!.config.auth.creds.pairingCode).toBeUndefined();
+  });
+
+  it('keeps the number of a device linked by pairing code', async () => {
+    const { engine, sockets } = await givenEngine();
+    await engine.start();
+    const { creds } = sockets.made[0]!.config.auth;
+    creds.pairingCode = 'ABCD1234';
+    creds.me = { id: '79991234567:3@s.whatsapp.net', lid: '100000000000001:3@lid' };
+    await engine.stop();
+    await engine.start();
+    expect(sockets.made[1]!.config.auth.creds.me?.id).toBe('79991234567:3@s.whatsapp.net');
+  });
+
   it('sends with our message id to the Baileys jid, and refuses while not connected', async () => {
     const { engine, sockets, settle } = await givenEngine();
     await engine.start();

@@ -121,6 +121,8 @@ function createBaileysEngine(
   const connect = async () => {
     const started = generation;
     connection.auth ??= await loadBaileysAuth(context.credentials, log);
+    // A code asked on a closed socket cannot be entered any more: this socket registers anew.
+    connection.auth.forgetUnfinishedPairing();
     const next = await versions.current();
     if (started !== generation) {
       return; // stopped meanwhile
