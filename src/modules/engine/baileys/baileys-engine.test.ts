@@ -351,6 +351,17 @@ describe('Baileys engine', () => {
     expect(sockets.made[0]!.socket.calls).toContainEqual(['requestPairingCode', '79991234567']);
   });
 
+  it('reports a pairing code the closing socket could not ask for as an engine error', async () => {
+    const { engine, sockets } = await givenEngine();
+    await engine.start();
+    // Baileys' answer when the socket closed before its close was reported.
+    sockets.made[0]!.socket.requestPairingCode = () =>
+      Promise.reject(new Boom('Connection Closed', { statusCode: 428 }));
+    const failure = engine.requestPairingCode('79991234567');
+    await expect(failure).rejects.toBeInstanceOf(EngineError);
+    await expect(failure).rejects.toMatchObject({ transient: true });
+  });
+
   it('forgets a pairing code no phone entered before the socket closed: the next socket registers again', async () => {
     const { engine, events, sockets, settle } = await givenEngine();
     await engine.start();

@@ -224,7 +224,16 @@ function createBaileysEngine(
       if (!connection.sock) {
         throw new EngineError('pairing is only possible while the session waits for a link', false);
       }
-      return connection.sock.requestPairingCode(phoneNumber);
+      try {
+        return await connection.sock.requestPairingCode(phoneNumber);
+      } catch (err) {
+        // The socket closed before its close was handled (Baileys: "Connection Closed").
+        log.warn({ err }, 'could not ask WhatsApp for a pairing code');
+        throw new EngineError(
+          'WhatsApp could not be asked for a pairing code; try again with the next QR',
+          true,
+        );
+      }
     },
 
     async downloadMedia(mediaRef) {
