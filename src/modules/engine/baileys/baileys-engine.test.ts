@@ -345,10 +345,11 @@ describe('Baileys engine', () => {
   });
 
   it('asks for a pairing code on the running socket', async () => {
-    const { engine, sockets } = await givenEngine();
+    const { engine, events, sockets } = await givenEngine();
     await engine.start();
     expect(await engine.requestPairingCode('79991234567')).toBe('ABCD1234');
     expect(sockets.made[0]!.socket.calls).toContainEqual(['requestPairingCode', '79991234567']);
+    expect(events).toContainEqual({ type: 'pairing_code', code: 'ABCD1234' });
   });
 
   it('reports a pairing code the closing socket could not ask for as an engine error', async () => {

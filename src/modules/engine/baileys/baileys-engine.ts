@@ -224,8 +224,9 @@ function createBaileysEngine(
       if (!connection.sock) {
         throw new EngineError('pairing is only possible while the session waits for a link', false);
       }
+      let code: string;
       try {
-        return await connection.sock.requestPairingCode(phoneNumber);
+        code = await connection.sock.requestPairingCode(phoneNumber);
       } catch (err) {
         // The socket closed before its close was handled (Baileys: "Connection Closed").
         log.warn({ err }, 'could not ask WhatsApp for a pairing code');
@@ -234,6 +235,8 @@ function createBaileysEngine(
           true,
         );
       }
+      emit({ type: 'pairing_code', code });
+      return code;
     },
 
     async downloadMedia(mediaRef) {
