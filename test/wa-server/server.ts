@@ -28,6 +28,7 @@ import {
   sealNode,
   type TransportKeys,
 } from './noise.js';
+import { PairingCodes } from './pairing-code.js';
 import type { CipherType } from './peer.js';
 import { trustStandin } from './trust.js';
 
@@ -182,6 +183,8 @@ export class WaServer extends EventEmitter<ServerEvents> {
   media!: MediaHost;
   /** Groups, their metadata and sender-key messages (`groups.ts`). */
   readonly groups: Groups = new Groups(this);
+  /** Linking by pairing code (`pairing-code.ts`). */
+  readonly pairingCodes: PairingCodes = new PairingCodes(this);
 
   private constructor(wss: WebSocketServer, options: WaServerOptions) {
     super();
@@ -272,6 +275,24 @@ export class WaServer extends EventEmitter<ServerEvents> {
     if (!Buffer.from(identityB64, 'base64').equals(registration.identityKey)) {
       throw new Error('the QR names another identity than the device registered with');
     }
+    return this.pair(connection, pn, Buffer.from(advSecretB64, 'base64'), options);
+  }
+
+  /**
+   * Signs the device registering on `connection` into `pn`'s account, with the ADV secret the
+   * client and the phone share (from the QR, or agreed while linking by code). Resolves once the
+   * client confirmed the pairing (and was told to restart); rejects when it closes the connection.
+   */
+  async pair(
+    connection: Connection,
+    pn: string,
+    advSecret: Buffer,
+    options: ScanOptions = {},
+  ): Promise<Companion> {
+    const registration = connection.registration;
+    if (!registration) {
+      throw new Error('this connection is not registering a device');
+    }
     const account = this.account(pn);
     const device = Math.max(0, ...account.companions.keys()) + 1;
     const deviceDetails = proto.ADVDeviceIdentity.encode({
@@ -290,7 +311,7 @@ export class WaServer extends EventEmitter<ServerEvents> {
       accountSignatureKey: accountKey.pubKey.subarray(1),
       accountSignature,
     }).finish();
-    const hmac = hmacSign(details, Buffer.from(advSecretB64, 'base64'));
+    const hmac = hmacSign(details, advSecret);
     const pairSuccess = node('iq', { from: 's.whatsapp.net', type: 'set', xmlns: 'md' }, [
       node('pair-success', {}, [
         node('device-identity', {}, proto.ADVSignedDeviceIdentityHMAC.encode({ details, hmac }).finish()),

@@ -26,6 +26,12 @@ export interface BaileysAuth {
   saveCreds: () => Promise<void>;
   /** Whether these credentials belong to a linked device (a restart needs no QR). */
   paired: () => boolean;
+  /**
+   * Drops a pairing code asked for on an earlier socket that no phone completed. Baileys writes the
+   * number into the credentials (`me`) as soon as a code is asked, and a socket with `me` logs in
+   * instead of registering: WhatsApp refuses that login as logged out, no device having been linked.
+   */
+  forgetUnfinishedPairing: () => void;
 }
 
 /**
@@ -71,9 +77,17 @@ export async function loadBaileysAuth(store: CredentialStore, logger: Logger): P
     },
   };
 
+  const paired = () => Boolean(creds.account ?? creds.me?.lid);
   return {
     state: { creds, keys: makeCacheableSignalKeyStore(keys, logger) },
     saveCreds: () => store.set({ [CREDS_KEY]: serialize(creds) }),
-    paired: () => Boolean(creds.account ?? creds.me?.lid),
+    paired,
+    forgetUnfinishedPairing: () => {
+      if (creds.pairingCode && !paired()) {
+        creds.me = undefined;
+        creds.pairingCode = undefined;
+        creds.registered = false;
+      }
+    },
   };
 }

@@ -345,10 +345,50 @@ describe('Baileys engine', () => {
   });
 
   it('asks for a pairing code on the running socket', async () => {
-    const { engine, sockets } = await givenEngine();
+    const { engine, events, sockets } = await givenEngine();
     await engine.start();
     expect(await engine.requestPairingCode('79991234567')).toBe('ABCD1234');
     expect(sockets.made[0]!.socket.calls).toContainEqual(['requestPairingCode', '79991234567']);
+    expect(events).toContainEqual({ type: 'pairing_code', code: 'ABCD1234' });
+  });
+
+  it('reports a pairing code the closing socket could not ask for as an engine error', async () => {
+    const { engine, sockets } = await givenEngine();
+    await engine.start();
+    // Baileys' answer when the socket closed before its close was reported.
+    sockets.made[0]!.socket.requestPairingCode = () =>
+      Promise.reject(new Boom('Connection Closed', { statusCode: 428 }));
+    const failure = engine.requestPairingCode('79991234567');
+    await expect(failure).rejects.toBeInstanceOf(EngineError);
+    await expect(failure).rejects.toMatchObject({ transient: true });
+  });
+
+  it('forgets a pairing code no phone entered before the socket closed: the next socket registers again', async () => {
+    const { engine, events, sockets, settle } = await givenEngine();
+    await engine.start();
+    const { config, socket } = sockets.made[0]!;
+    // What Baileys' requestPairingCode writes before any phone entered the code.
+    config.auth.creds.pairingCode = 'ABCD1234';
+    config.auth.creds.me = { id: '79991234567@s.whatsapp.net', name: '~' };
+    socket.ev.emit('creds.update', { pairingCode: 'ABCD1234', me: config.auth.creds.me });
+    socket.ev.emit('connection.update', closeWith(428, 'Connection Terminated'));
+    await settle();
+    expect(events.at(-1)).toMatchObject({ type: 'disconnected', loggedOut: false, permanent: false });
+    await engine.start();
+    // Without `me` Baileys registers (a QR, or a new code) instead of logging in as a device never linked.
+    expect(sockets.made[1]!.config.auth.creds.me).toBeUndefined();
+    expect(sockets.made[1]!.config.auth.creds.pairingCode).toBeUndefined();
+  });
+
+  it('keeps the number of a device linked by pairing code', async () => {
+    const { engine, sockets } = await givenEngine();
+    await engine.start();
+    const { creds } = sockets.made[0]!.config.auth;
+    creds.pairingCode = 'ABCD1234';
+    creds.me = { id: '79991234567:3@s.whatsapp.net', lid: '100000000000001:3@lid' };
+    await engine.stop();
+    await engine.start();
+    expect(sockets.made[1]!.config.auth.creds.me?.id).toBe('79991234567:3@s.whatsapp.net');
   });
 
   it('sends with our message id to the Baileys jid, and refuses while not connected', async () => {

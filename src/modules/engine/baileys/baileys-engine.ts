@@ -121,6 +121,8 @@ function createBaileysEngine(
   const connect = async () => {
     const started = generation;
     connection.auth ??= await loadBaileysAuth(context.credentials, log);
+    // A code asked on a closed socket cannot be entered any more: this socket registers anew.
+    connection.auth.forgetUnfinishedPairing();
     const next = await versions.current();
     if (started !== generation) {
       return; // stopped meanwhile
@@ -222,7 +224,19 @@ function createBaileysEngine(
       if (!connection.sock) {
         throw new EngineError('pairing is only possible while the session waits for a link', false);
       }
-      return connection.sock.requestPairingCode(phoneNumber);
+      let code: string;
+      try {
+        code = await connection.sock.requestPairingCode(phoneNumber);
+      } catch (err) {
+        // The socket closed before its close was handled (Baileys: "Connection Closed").
+        log.warn({ err }, 'could not ask WhatsApp for a pairing code');
+        throw new EngineError(
+          'WhatsApp could not be asked for a pairing code; try again with the next QR',
+          true,
+        );
+      }
+      emit({ type: 'pairing_code', code });
+      return code;
     },
 
     async downloadMedia(mediaRef) {
