@@ -44,13 +44,22 @@ export async function loadBaileysAuth(store: CredentialStore, logger: Logger): P
   const stored = (await store.get([CREDS_KEY])).get(CREDS_KEY);
   const creds: AuthenticationCreds = stored ? deserialize<AuthenticationCreds>(stored) : initAuthCreds();
 
+  // Keys known to be absent. Baileys asks for some on every message (a contact's hidden id it has
+  // never learned, …), and its cache keeps only what exists; this engine is the only writer of
+  // its credentials (one place per session), so an absence stays true until it writes the key.
+  const absent = new Set<string>();
+
   const keys: SignalKeyStore = {
     async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
-      const found = await store.get(ids.map((id) => keyOf(type, id)));
+      const wanted = new Set(ids.map((id) => keyOf(type, id)).filter((key) => !absent.has(key)));
+      const found = wanted.size > 0 ? await store.get([...wanted]) : new Map<string, string>();
       const result: { [id: string]: SignalDataTypeMap[T] } = {};
       for (const id of ids) {
         const text = found.get(keyOf(type, id));
         if (text === undefined) {
+          if (wanted.has(keyOf(type, id))) {
+            absent.add(keyOf(type, id));
+          }
           continue;
         }
         const value = deserialize<SignalDataTypeMap[T]>(text);
@@ -71,9 +80,17 @@ export async function loadBaileysAuth(store: CredentialStore, logger: Logger): P
         }
       }
       await store.set(entries);
+      for (const [key, text] of Object.entries(entries)) {
+        if (text === null) {
+          absent.add(key);
+        } else {
+          absent.delete(key);
+        }
+      }
     },
     async clear() {
       await store.clear();
+      absent.clear();
     },
   };
 
