@@ -185,6 +185,43 @@ export class Groups {
     }
   }
 
+  /**
+   * `from`'s phone reports `ids`, which `to`'s linked device sent to the group, delivered to (or
+   * read on) it: a `<receipt>` from the group, naming the participant by hidden id.
+   */
+  receipt(
+    group: Group,
+    from: Account,
+    to: Account,
+    ids: string[],
+    type?: 'read' | 'played',
+    at?: Date,
+  ): void {
+    for (const companion of to.companions.values()) {
+      this.server.connectionOf(companion)?.send(
+        node(
+          'receipt',
+          {
+            from: group.id,
+            participant: lidJid(from),
+            id: ids[0],
+            t: unixSeconds(at),
+            ...(type ? { type } : {}),
+          },
+          ids.length > 1
+            ? [
+                node(
+                  'list',
+                  {},
+                  ids.slice(1).map((id) => node('item', { id })),
+                ),
+              ]
+            : undefined,
+        ),
+      );
+    }
+  }
+
   /** `w:g2`: the group metadata query Baileys makes before sending to a group; the rest falls through. */
   private answerIq(iq: BinaryNode): BinaryNode | undefined {
     if (!child(iq, 'query')) {
