@@ -30,6 +30,21 @@ async function givenStore() {
 }
 
 describe('Baileys auth state in the database', () => {
+  it('writes nothing once closed, and closing waits for a write under way (a logout then deletes all)', async () => {
+    const store = await givenStore();
+    const auth = await loadBaileysAuth(store, logger);
+    const underWay = auth.saveCreds();
+    await auth.close();
+    await underWay;
+    expect(await store.exists()).toBe(true);
+    await store.clear();
+    // A socket winding down after the logout: its writes must not bring the credentials back.
+    await auth.saveCreds();
+    await auth.state.keys.set({ session: { 'someone.0': Buffer.from('state') } });
+    expect(await store.exists()).toBe(false);
+  });
+
+
   it('starts fresh, saves the whole creds object, and reads it back with its Buffers', async () => {
     const store = await givenStore();
     const first = await loadBaileysAuth(store, logger);

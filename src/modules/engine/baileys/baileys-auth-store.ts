@@ -32,6 +32,11 @@ export interface BaileysAuth {
    * instead of registering: WhatsApp refuses that login as logged out, no device having been linked.
    */
   forgetUnfinishedPairing: () => void;
+  /**
+   * No write after this: the device was logged out and its credentials are being deleted, and a
+   * socket still winding down must not store them again. Resolves once writes under way are done.
+   */
+  close: () => Promise<void>;
 }
 
 /**
@@ -48,6 +53,21 @@ export async function loadBaileysAuth(store: CredentialStore, logger: Logger): P
   // never learned, …), and its cache keeps only what exists; this engine is the only writer of
   // its credentials (one place per session), so an absence stays true until it writes the key.
   const absent = new Set<string>();
+  let closed = false;
+  const writing = new Set<Promise<void>>();
+  /** Writes unless closed, keeping track of the write until it is done. */
+  const write = async (entries: Record<string, string | null>) => {
+    if (closed) {
+      return;
+    }
+    const done = store.set(entries);
+    writing.add(done);
+    try {
+      await done;
+    } finally {
+      writing.delete(done);
+    }
+  };
 
   const keys: SignalKeyStore = {
     async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
@@ -73,13 +93,16 @@ export async function loadBaileysAuth(store: CredentialStore, logger: Logger): P
       return result;
     },
     async set(data: SignalDataSet) {
+      if (closed) {
+        return;
+      }
       const entries: Record<string, string | null> = {};
       for (const [type, values] of Object.entries(data)) {
         for (const [id, value] of Object.entries(values ?? {})) {
           entries[keyOf(type, id)] = value ? serialize(value) : null;
         }
       }
-      await store.set(entries);
+      await write(entries);
       for (const [key, text] of Object.entries(entries)) {
         if (text === null) {
           absent.add(key);
@@ -97,8 +120,12 @@ export async function loadBaileysAuth(store: CredentialStore, logger: Logger): P
   const paired = () => Boolean(creds.account ?? creds.me?.lid);
   return {
     state: { creds, keys: makeCacheableSignalKeyStore(keys, logger) },
-    saveCreds: () => store.set({ [CREDS_KEY]: serialize(creds) }),
+    saveCreds: () => write({ [CREDS_KEY]: serialize(creds) }),
     paired,
+    close: async () => {
+      closed = true;
+      await Promise.allSettled([...writing]);
+    },
     forgetUnfinishedPairing: () => {
       if (creds.pairingCode && !paired()) {
         creds.me = undefined;

@@ -122,7 +122,9 @@ export async function onConnectionUpdate(
       outcome = { kind: 'permanent', reason };
     }
     if (outcome.kind === 'logged_out') {
-      connection.auth = null; // the supervisor deletes the stored credentials
+      // The supervisor deletes the stored credentials: nothing may write them again.
+      await connection.auth?.close();
+      connection.auth = null;
     }
     emit({
       type: 'disconnected',

@@ -192,7 +192,9 @@ function createBaileysEngine(
 
     async logout() {
       const previous = detach();
+      const auth = connection.auth;
       connection.auth = null;
+      await auth?.close();
       if (previous) {
         try {
           await previous.logout();
