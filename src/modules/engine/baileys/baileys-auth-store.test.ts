@@ -44,7 +44,6 @@ describe('Baileys auth state in the database', () => {
     expect(await store.exists()).toBe(false);
   });
 
-
   it('starts fresh, saves the whole creds object, and reads it back with its Buffers', async () => {
     const store = await givenStore();
     const first = await loadBaileysAuth(store, logger);
