@@ -3,32 +3,16 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
 import { isConstraintViolation, isTransientDbError } from '../../db/errors.js';
 import type { EventBus } from '../../events/event-bus.js';
-import type { EngineChat, EngineContact, EngineMessage } from '../engine/engine.js';
+import type { EngineMessage } from '../engine/engine.js';
 import { parseWaAddress } from '../engine/wa-address.js';
 import type { EngineHandlers, SessionRef } from '../sessions/session-supervisor.js';
+import { chatIdsOf, toChatState, toContactNames } from './chat-rows.js';
 import type { ChatIdentity } from './chats.repository.js';
 import type { ChatRow } from './chats.table.js';
-import type { ChatState, ContactName, IncomingRow, IngestRepository } from './ingest.repository.js';
+import type { IncomingRow, IngestRepository } from './ingest.repository.js';
 import { emitMessageStatus } from './message-events.js';
 import type { MessagesRepository, NewMessage } from './messages.repository.js';
 import { toChatDto, toMessageDto } from './presenters.js';
-
-/** A chat's ids in stored form: the phone (or group) form when known, else the hidden id; the hidden id. */
-function chatIdsOf(ids: (string | null | undefined)[]) {
-  let waChatId: string | null = null;
-  let lid: string | null = null;
-  let phoneNumber: string | null = null;
-  for (const id of ids) {
-    const address = id ? parseWaAddress(id) : null;
-    if (address?.kind === 'lid') {
-      lid ??= address.lid;
-    } else if (address && !waChatId) {
-      waChatId = address.waChatId;
-      phoneNumber = address.kind === 'person' ? address.phoneNumber : null;
-    }
-  }
-  return { waChatId: waChatId ?? lid, lid, phoneNumber };
-}
 
 /** The chat identity a message belongs to: the phone form when known, with the hidden id beside it. */
 function identityOf(message: EngineMessage): ChatIdentity {
@@ -316,38 +300,6 @@ async function reconcileIdentities(
     }
   }
   return { remap, linked };
-}
-
-/** PostgreSQL text cannot hold NUL. */
-const noNul = (v: string | null | undefined) => (v ? v.replaceAll('\u0000', '') || null : null);
-
-function toChatState(chat: EngineChat): ChatState[] {
-  const { waChatId, lid } = chatIdsOf([chat.chatWaId, chat.chatAltWaId]);
-  if (!waChatId) {
-    return [];
-  }
-  return [
-    {
-      waChatId,
-      lid,
-      name: noNul(chat.name),
-      unreadCount: chat.unreadCount ?? null,
-      archived: chat.archived ?? null,
-      pinned: chat.pinned ?? null,
-      asOf: chat.asOf ?? null,
-    },
-  ];
-}
-
-/** One row per id the person goes by, so that either finds their chat and their messages. */
-function toContactNames(contact: EngineContact): ContactName[] {
-  const name = noNul(contact.name);
-  const pushName = noNul(contact.pushName);
-  if (!name && !pushName) {
-    return [];
-  }
-  const { waChatId, lid } = chatIdsOf([contact.waId, contact.altWaId]);
-  return [...new Set([waChatId, lid])].flatMap((waId) => (waId ? [{ waId, name, pushName }] : []));
 }
 
 /** PostgreSQL text cannot hold NUL; a message carrying one is stored without it. */
